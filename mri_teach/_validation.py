@@ -99,7 +99,7 @@ def check_mask(mask: Any, shape: tuple[int, ...], *, name: str = "mask") -> np.n
 
     Examples
     --------
-    >>> check_mask(np.ones((2, 2), bool), (2, 2)).sum()
+    >>> int(check_mask(np.ones((2, 2), bool), (2, 2)).sum())
     4
     """
     mask = np.asarray(mask)
