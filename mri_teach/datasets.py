@@ -50,6 +50,7 @@ __all__ = [
     "array_digest",
     "cache_dir",
     "case_digests",
+    "expected_digests",
     "load_case",
     "load_sample",
     "make_sample",
@@ -185,9 +186,8 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _dump_json(obj: Any, path: Path) -> None:
-    text = json.dumps(_jsonable(obj), indent=2, sort_keys=True, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+def _json_text(obj: Any) -> str:
+    return json.dumps(_jsonable(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def _noise_sigma(case: Any, which: str) -> float | None:
@@ -230,6 +230,60 @@ def _nifti(data: np.ndarray, affine: np.ndarray, *, slope: float | None) -> nib.
     return img
 
 
+@dataclass(frozen=True, eq=False)
+class _Encoded:
+    arrays: dict[str, tuple[np.ndarray, np.ndarray, float | None]]  # file -> (int16, affine, slope)
+    texts: dict[str, str]  # file -> JSON text
+
+
+def _encode(case: Any) -> _Encoded:
+    """Validate `case` and turn it into the exact contents of its case folder."""
+    t1 = np.asarray(case.t1)
+    stir = np.asarray(case.stir)
+    labels = np.asarray(case.labels)
+    if t1.ndim != 3 or stir.ndim != 3 or labels.shape != t1.shape:
+        msg = (f"case arrays must be 3D with labels on the T1 grid; got t1 {t1.shape}, "
+               f"stir {stir.shape}, labels {labels.shape}")
+        raise InputError(msg)
+    table = {int(k): str(v) for k, v in dict(case.label_table).items()}
+    values = np.unique(labels)
+    unknown = sorted(int(v) for v in values if v != 0 and int(v) not in table)
+    if unknown:
+        msg = f"label values {unknown[:10]} have no name in `label_table`"
+        raise InputError(msg)
+    if values.size and (values.min() < -32768 or values.max() > 32767):
+        msg = "label values must fit int16"
+        raise InputError(msg)
+    slopes = {"t1": _int16_scaling(t1, _noise_sigma(case, "t1")),
+              "stir": _int16_scaling(stir, _noise_sigma(case, "stir"))}
+    storage = {
+        "t1.nii.gz": {"dtype": "int16", "scl_slope": slopes["t1"], "scl_inter": 0.0},
+        "stir.nii.gz": {"dtype": "int16", "scl_slope": slopes["stir"], "scl_inter": 0.0},
+        "labels.nii.gz": {"dtype": "int16"},
+        "quantisation": f"step = {QUANT_STEP_PER_SIGMA} x noise sigma (or max/32000)",
+    }
+    document = {"truth": dict(case.truth), "params": dict(getattr(case, "params", {}) or {}),
+                "storage": storage, "mri_teach_version": __version__}
+    arrays = {
+        "t1.nii.gz": (_to_int16(t1, slopes["t1"]), np.asarray(case.affine, float),
+                      slopes["t1"]),
+        "stir.nii.gz": (_to_int16(stir, slopes["stir"]), np.asarray(case.stir_affine, float),
+                        slopes["stir"]),
+        "labels.nii.gz": (labels.astype(np.int16), np.asarray(case.affine, float), None),
+    }
+    texts = {"labels.json": _json_text({str(k): v for k, v in sorted(table.items())}),
+             "truth.json": _json_text(document)}
+    return _Encoded(arrays, texts)
+
+
+def _digest_array(data: np.ndarray) -> str:
+    data = np.ascontiguousarray(data)
+    h = hashlib.sha256()
+    h.update(f"{data.dtype.str}{data.shape}".encode())
+    h.update(data.tobytes())
+    return h.hexdigest()
+
+
 def write_case(case: Any, folder, *, overwrite: bool = False) -> Path:
     """Write a phantom case as a case folder (see the module docstring), atomically.
 
@@ -263,46 +317,14 @@ def write_case(case: Any, folder, *, overwrite: bool = False) -> Path:
         msg = (f"{folder}: folder exists and is not empty; pass overwrite=True "
                "(--overwrite) to replace it, or choose another folder")
         raise InputError(msg)
-    t1 = np.asarray(case.t1)
-    stir = np.asarray(case.stir)
-    labels = np.asarray(case.labels)
-    if t1.ndim != 3 or stir.ndim != 3 or labels.shape != t1.shape:
-        msg = (f"case arrays must be 3D with labels on the T1 grid; got t1 {t1.shape}, "
-               f"stir {stir.shape}, labels {labels.shape}")
-        raise InputError(msg)
-    table = {int(k): str(v) for k, v in dict(case.label_table).items()}
-    values = np.unique(labels)
-    unknown = sorted(int(v) for v in values if v != 0 and int(v) not in table)
-    if unknown:
-        msg = f"label values {unknown[:10]} have no name in `label_table`"
-        raise InputError(msg)
-    if labels.min() < -32768 or labels.max() > 32767:
-        msg = "label values must fit int16"
-        raise InputError(msg)
-
-    slopes = {"t1": _int16_scaling(t1, _noise_sigma(case, "t1")),
-              "stir": _int16_scaling(stir, _noise_sigma(case, "stir"))}
-    truth = dict(case.truth)
-    storage = {
-        "t1.nii.gz": {"dtype": "int16", "scl_slope": slopes["t1"], "scl_inter": 0.0},
-        "stir.nii.gz": {"dtype": "int16", "scl_slope": slopes["stir"], "scl_inter": 0.0},
-        "labels.nii.gz": {"dtype": "int16"},
-        "quantisation": f"step = {QUANT_STEP_PER_SIGMA} x noise sigma (or max/32000)",
-    }
-    document = {"truth": truth, "params": dict(getattr(case, "params", {}) or {}),
-                "storage": storage, "mri_teach_version": __version__}
-
+    encoded = _encode(case)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{folder.name}-", dir=folder.parent))
     try:
-        nib.save(_nifti(_to_int16(t1, slopes["t1"]), case.affine, slope=slopes["t1"]),
-                 tmp / "t1.nii.gz")
-        nib.save(_nifti(_to_int16(stir, slopes["stir"]), case.stir_affine,
-                        slope=slopes["stir"]), tmp / "stir.nii.gz")
-        nib.save(_nifti(labels.astype(np.int16), case.affine, slope=None),
-                 tmp / "labels.nii.gz")
-        _dump_json({str(k): v for k, v in sorted(table.items())}, tmp / "labels.json")
-        _dump_json(document, tmp / "truth.json")
+        for name, (data, affine, slope) in encoded.arrays.items():
+            nib.save(_nifti(data, affine, slope=slope), tmp / name)
+        for name, text in encoded.texts.items():
+            (tmp / name).write_text(text, encoding="utf-8")
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".old-{folder.name}-", dir=folder.parent))
             os.replace(folder, old / "case")
@@ -314,6 +336,18 @@ def write_case(case: Any, folder, *, overwrite: bool = False) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def expected_digests(case: Any) -> dict[str, str]:
+    """What :func:`case_digests` would return for the folder :func:`write_case` writes.
+
+    Computed in memory (no gzip), so checking a shipped case against a rebuild is fast.
+    """
+    encoded = _encode(case)
+    out = {name: _digest_array(data) for name, (data, _, _) in encoded.arrays.items()}
+    out.update({name: hashlib.sha256(text.encode("utf-8")).hexdigest()
+                for name, text in encoded.texts.items()})
+    return {name: out[name] for name in CASE_FILES}
 
 
 # --- samples -----------------------------------------------------------------------------
@@ -491,11 +525,7 @@ def array_digest(path) -> str:
     img = nib.load(Path(path))
     data = np.asanyarray(img.dataobj.get_unscaled() if hasattr(img.dataobj, "get_unscaled")
                          else img.dataobj)
-    data = np.ascontiguousarray(data)
-    h = hashlib.sha256()
-    h.update(f"{data.dtype.str}{data.shape}".encode())
-    h.update(data.tobytes())
-    return h.hexdigest()
+    return _digest_array(data)
 
 
 def case_digests(folder) -> dict[str, str]:

@@ -136,6 +136,12 @@ def test_write_case_is_deterministic(tmp_path):
     assert case_digests(a)["labels.nii.gz"] == case_digests(c)["labels.nii.gz"]
 
 
+def test_expected_digests_match_the_written_files(tmp_path, rng):
+    case = _stand_in(rng)
+    folder = write_case(case, tmp_path / "c")
+    assert datasets.expected_digests(case) == case_digests(folder)
+
+
 def test_array_digest_ignores_gzip_bytes(tmp_path):
     data = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
     nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / "a.nii.gz")
