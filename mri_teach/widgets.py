@@ -74,15 +74,14 @@ def _is_interactive_backend() -> bool:
 
 
 # -- inputs -----------------------------------------------------------------------------------
-def _as_volume_like(obj, affine, role):
-    """Return (data float32 RAS, affine) from a Volume, an array+affine or a path."""
+def _as_volume(obj, affine, role):
+    """An io.Volume from a Volume, a path, or an array with its affine."""
     from mri_teach import io
 
     if isinstance(obj, (str, Path)):
-        vol = io.load_volume(obj, name=role)
-        return np.asarray(vol.data, np.float32), np.asarray(vol.affine, float)
+        return io.load_volume(obj, name=role)
     if hasattr(obj, "data") and hasattr(obj, "affine"):
-        return np.asarray(obj.data, np.float32), np.asarray(obj.affine, float)
+        return obj
     arr = np.asarray(obj)
     if arr.ndim != 3:
         msg = (f"`{role.lower()}` must be a 3D volume (io.Volume, path or array); "
@@ -92,11 +91,15 @@ def _as_volume_like(obj, affine, role):
         msg = (f"`{role.lower()}` is a bare array: pass its voxel->RAS affine "
                f"(`affine=` for the T1, `stir_affine=` for the STIR).")
         raise InputError(msg)
-    return np.asarray(arr, np.float32), np.asarray(affine, float)
+    affine = orientation.check_affine(affine, name="affine" if role == "T1" else "stir_affine")
+    return io.Volume(np.asarray(arr, np.float32), affine, orientation.voxel_sizes(affine),
+                     name=role)
 
 
 def _coerce_pair(t1, stir, affine, stir_affine):
     """T1 (data, affine), STIR on the T1 grid, and the native STIR for the content hash."""
+    from mri_teach import io
+
     # a phantom Case or a datasets.SampleCase
     if stir is None and hasattr(t1, "t1") and hasattr(t1, "stir"):
         case = t1
@@ -107,27 +110,13 @@ def _coerce_pair(t1, stir, affine, stir_affine):
     if stir is None:
         msg = "`stir` is required (a STIR volume, path or array), or pass a case object."
         raise InputError(msg)
-    if isinstance(t1, (str, Path)) and isinstance(stir, (str, Path)):
-        from mri_teach import io
-
-        try:
-            pair = io.load_pair(t1, stir)
-        except NotImplementedError:  # pragma: no cover - until io.load_pair lands
-            pair = None
-        if pair is not None:
-            native = pair.stir_native
-            return ((np.asarray(pair.t1.data, np.float32), np.asarray(pair.t1.affine, float)),
-                    np.asarray(pair.stir.data, np.float32),
-                    (np.asarray(native.data, np.float32), np.asarray(native.affine, float)))
-    t1_data, t1_aff = _as_volume_like(t1, affine, "T1")
-    s_data, s_aff = _as_volume_like(stir, stir_affine if stir_affine is not None else affine,
-                                    "STIR")
-    if s_data.shape == t1_data.shape and np.allclose(s_aff, t1_aff, atol=1e-4):
-        on_t1 = s_data
-    else:  # meet through world coordinates (architecture.md)
-        on_t1 = orientation.resample_to_grid(s_data, s_aff, t1_data.shape, t1_aff, order=1)
-        on_t1 = np.asarray(on_t1, np.float32)
-    return (t1_data, t1_aff), on_t1, (s_data, s_aff)
+    t1_vol = _as_volume(t1, affine, "T1")
+    stir_vol = _as_volume(stir, affine if stir_affine is None else stir_affine, "STIR")
+    pair = io.load_pair(t1_vol, stir_vol)  # STIR onto the T1 grid through world coordinates
+    native = pair.stir_native
+    return ((np.asarray(pair.t1.data, np.float32), np.asarray(pair.t1.affine, float)),
+            np.asarray(pair.stir.data, np.float32),
+            (np.asarray(native.data, np.float32), np.asarray(native.affine, float)))
 
 
 def _coerce_labels(labels, shape, affine):
@@ -743,7 +732,7 @@ class RoiEditor:
         folder.mkdir(parents=True, exist_ok=True)
         written = io.save_labels(self.labels.astype(np.int16), self.affine, self.table, nii,
                                  overwrite=overwrite)
-        io.write_itksnap_labels(self.table, txt)
+        io.write_itksnap_labels(self.table, txt, overwrite=overwrite)
         out = {"nifti": nii, "itksnap": txt}
         if isinstance(written, dict):
             out.update({k: Path(v) for k, v in written.items()})
@@ -918,9 +907,11 @@ class RoiEditor:
             else:
                 last = self._last_polygon_edit()
                 i = self._near_vertex(event, list(last.points)) if last is not None else None
-                if i is not None:
+                if i is not None:  # a drag moves it; a plain click starts a new polygon
                     self._drag_vertex, self._drag_committed = i, True
                     self._verts_drag = list(last.points)
+                    self._drag_moved = False
+                    self._drag_start = p
                     return
                 self._verts = [p]
             self._update_lines()
@@ -946,6 +937,7 @@ class RoiEditor:
         p = (float(event.xdata), float(event.ydata))
         if self._drag_vertex is not None:
             if self._drag_committed:
+                self._drag_moved = True
                 self._verts_drag[self._drag_vertex] = p
                 xs = [*self._verts_drag, self._verts_drag[0]]
                 for line in self.lines:
@@ -970,7 +962,11 @@ class RoiEditor:
         if event.button != 1:
             return
         if self._drag_vertex is not None:
-            if self._drag_committed:
+            if self._drag_committed and not self._drag_moved:
+                self._verts = [self._drag_start]
+                self._update_lines()
+                self._draw()
+            elif self._drag_committed:
                 last = self._last_polygon_edit()
                 if last is not None:
                     self._commit(Edit("polygon", last.name, last.plane, last.index,
