@@ -70,6 +70,7 @@ __all__ = [
     "check_roi",
     "export_quiz",
     "quiz_widget",
+    "show_case",
 ]
 
 #: Stages a trainee can answer (domain.md 1.4 "stages by signal").
@@ -1045,17 +1046,21 @@ def quiz_widget(session: QuizSession | Sequence[QuizCase], *, plane: str = "axia
     feedback = widgets.HTML()
     score = widgets.HTML()
 
+    def draw(reveal: bool) -> None:
+        import matplotlib.pyplot as plt
+
+        figure_out.clear_output(wait=True)
+        with figure_out:
+            fig = show_case(session.cases[state["index"]], plane=plane, reveal=reveal)
+            plt.show()
+            plt.close(fig)
+
     def show() -> None:
         case = session.cases[state["index"]]
         title.value = (f"<b>Case {case.case_id}</b> ({state['index'] + 1}/{len(session)}), "
                        f"{case.field_t:g} T")
         feedback.value = ""
-        figure_out.clear_output(wait=True)
-        with figure_out:
-            import matplotlib.pyplot as plt
-
-            fig = _case_figure(case, plane=plane)
-            plt.show(fig)
+        draw(False)
 
     def on_submit(_=None) -> None:
         fb = session.answer(state["index"], stage=stage_w.value, cause=cause_w.value,
@@ -1065,6 +1070,7 @@ def quiz_widget(session: QuizSession | Sequence[QuizCase], *, plane: str = "axia
                           f"</b></p><p>{html.escape(fb.correct_reading)}</p><pre>"
                           f"{html.escape(fb.explanation)}</pre>")
         score.value = f"<pre>{html.escape(str(session.summary()))}</pre>"
+        draw(True)
 
     def on_next(_=None) -> None:
         state["index"] = (state["index"] + 1) % len(session)
@@ -1083,16 +1089,40 @@ def quiz_widget(session: QuizSession | Sequence[QuizCase], *, plane: str = "axia
     return box
 
 
-def _case_figure(case: QuizCase, *, plane: str = "axial"):
-    """T1 and STIR of a quiz case side by side, windows locked per sequence, R/L markers."""
+def show_case(case: QuizCase, *, plane: str = "axial", index: int | None = None,
+              reveal: bool = False):
+    """T1 and STIR of a quiz case side by side (radiological, R/L markers, locked windows).
+
+    Parameters
+    ----------
+    case : QuizCase
+    plane : {'axial', 'coronal'}, default 'axial'
+    index : int, optional
+        Slice; default the largest gluteus medius cross-section (from the anatomy labels).
+    reveal : bool, default False
+        Outline the truly abnormal muscles (after grading).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
-    from mri_teach import viz
+    from mri_teach import orientation, viz
 
-    index = case.best_slice("gluteus_medius", plane)
+    if not isinstance(case, QuizCase):
+        msg = "`case` must be a QuizCase from make_quiz()."
+        raise InputError(msg)
+    if index is None:
+        index = case.best_slice("gluteus_medius", plane)
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), constrained_layout=True)
     for ax, data, name in ((axes[0], case.t1, "T1"), (axes[1], case.stir, "STIR")):
         window = viz.window_from_percentiles(data)
         viz.show_plane(ax, data, plane, index, window, voxel_size_mm=case.voxel_size_mm)
-        ax.set_title(f"{name} ({plane} {index})")
+        title = f"{case.case_id} {name} ({plane} {index})"
+        if reveal and case.answer is not None and case.answer.affected:
+            viz.draw_label_outlines(ax, orientation.plane_slice(case.labels, plane, index),
+                                    case.label_table, names=list(case.answer.affected))
+            title += " - abnormal muscles outlined"
+        ax.set_title(title, fontsize=9)
     return fig
