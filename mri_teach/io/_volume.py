@@ -191,6 +191,10 @@ def _sniff(path: Path) -> tuple[bytes, bool]:
     if version is None:
         msg = f"{path}: {_describe_non_nifti(head)}."
         raise ImageFileError(msg)
+    if head[344:347] == b"ni1" or head[4:7] == b"ni2":
+        msg = (f"{path}: is the header of a .hdr/.img NIfTI pair; convert it to one file, "
+               "e.g. `nib.save(nib.load(path), 'image.nii.gz')`.")
+        raise ImageFileError(msg)
     if compressed and not named_gz:
         msg = f"{path}: is gzip-compressed but not named .gz; rename it to end in .nii.gz."
         raise ImageFileError(msg)
@@ -309,6 +313,7 @@ def _open(path, max_voxels: int):
     hdr = _header(path, head)
     meta = _check_header(path, hdr, max_voxels=int(max_voxels))
     meta["compressed"] = compressed
+    meta["header"] = hdr  # as stored (nibabel resets scl_* on the loaded image's header)
     meta["version"] = _nifti_version(head)
     try:
         img = nib.load(path, mmap=False)
@@ -321,6 +326,30 @@ def _open(path, max_voxels: int):
     return path, img, meta
 
 
+def _read_raw(path: Path, hdr, *, compressed: bool) -> np.ndarray:
+    """Read the stored (unscaled) voxel array, as ``nibabel.volumeutils.array_from_file``.
+
+    For gzip files the stream is read to its end so that the gzip CRC and length are
+    verified: damage inside the compressed data would otherwise load as silent garbage.
+    """
+    shape = hdr.get_data_shape()
+    dtype = hdr.get_data_dtype()
+    offset = int(hdr.get_data_offset())
+    n_bytes = math.prod(shape) * dtype.itemsize
+    buf = bytearray(n_bytes)
+    opener = gzip.open if compressed else open
+    with opener(path, "rb") as fh:
+        fh.seek(offset)
+        n_read = fh.readinto(buf)
+        if n_read != n_bytes:
+            msg = f"expected {n_bytes} bytes of voxel data, the file holds {n_read}"
+            raise EOFError(msg)
+        if compressed:
+            while fh.read(1 << 20):  # drain to the end: checks CRC32 and size
+                pass
+    return np.ndarray(shape, dtype=dtype, buffer=buf, order="F")
+
+
 def _read_ras(path: Path, img, meta) -> tuple[np.ndarray, np.ndarray, int]:
     """Read the voxel data once, reorient to RAS+ and scale to float32.
 
@@ -328,12 +357,12 @@ def _read_ras(path: Path, img, meta) -> tuple[np.ndarray, np.ndarray, int]:
     """
     proxy = img.dataobj
     try:
-        raw = np.asanyarray(proxy.get_unscaled())
+        raw = _read_raw(path, meta["header"], compressed=meta["compressed"])
     except (EOFError, zlib.error, OSError, ValueError) as err:
         msg = (f"{path}: the voxel data are truncated or corrupt ({err}); "
                "copy or export the file again.")
         raise ImageFileError(msg) from None
-    raw = raw.reshape(raw.shape[:3])  # drop singleton 4th+ axes (checked in the header)
+    raw = raw.reshape(raw.shape[:3], order="A")  # drop singleton 4th+ axes (header-checked)
     affine = meta["affine"]
     ornt = io_orientation(affine)
     view = apply_orientation(raw, ornt)
@@ -720,7 +749,8 @@ def header_info(path, *, max_voxels: int = MAX_VOXELS, include_text: bool = Fals
     codes = "".join(_ori.axcodes(affine))
     sizes = _ori.voxel_sizes(affine)
     oblique = _ori.obliquity_deg(affine)
-    slope_raw, inter_raw = float(hdr["scl_slope"]), float(hdr["scl_inter"])
+    stored_hdr = meta["header"]
+    slope_raw = float(stored_hdr["scl_slope"])
     slope = float(getattr(img.dataobj, "slope", 1.0))
     inter = float(getattr(img.dataobj, "inter", 0.0))
     notes: list[str] = []
@@ -764,7 +794,7 @@ def header_info(path, *, max_voxels: int = MAX_VOXELS, include_text: bool = Fals
                      "image (fine as an empty mask)")
     text = {}
     for key in _FREE_TEXT_FIELDS:
-        raw = hdr[key].item() if key in hdr else b""
+        raw = stored_hdr[key].item()
         text[key] = raw.decode("latin-1", "replace").strip("\x00 ") if isinstance(
             raw, bytes) else str(raw)
     if hdr.extensions:
