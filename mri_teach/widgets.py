@@ -455,13 +455,38 @@ class RoiEditor:
         return lut
 
     def _update_overlay(self) -> None:
+        # Only the bounding box of the labelled pixels is resampled at draw time (the
+        # overlay's extent is cropped to it), which keeps redraws of 512x512 panels fast.
         lab2d = self.session.slice_view(self.labels, self.plane, self.index)
+        present = lab2d > 0
+        if not present.any():
+            for ov in self.overlays:
+                ov.set_visible(False)
+            return
+        xs = np.flatnonzero(present.any(axis=1))
+        ys = np.flatnonzero(present.any(axis=0))
+        x0, x1, y0, y1 = xs[0], xs[-1] + 1, ys[0], ys[-1] + 1
+        crop = lab2d[x0:x1, y0:y1].T
         lut = self._lut()
-        rgba = lut[np.clip(lab2d.T, 0, len(lut) - 1)]
-        rgba[..., 3] = np.where(lab2d.T > 0, self.opacity, 0.0)
+        rgba = lut[np.clip(crop, 0, len(lut) - 1)]
+        rgba[..., 3] = np.where(crop > 0, self.opacity, 0.0)
+        extent = (x0 - 0.5, x1 - 0.5, y0 - 0.5, y1 - 0.5)
         for ov in self.overlays:
             ov.set_data(rgba)
+            ov.set_extent(extent)
             ov.set_visible(self.show_rois)
+
+    def overlay_rgba(self, sequence: str = "T1") -> np.ndarray:
+        """RGBA overlay of the shown slice, full plane size ``(ny, nx, 4)`` (display order)."""
+        ov = self.overlays[SEQUENCES.index(sequence)]
+        nx, ny = self._plane_shape()
+        out = np.zeros((ny, nx, 4), np.float32)
+        if ov.get_visible() or (self.labels.any() and not self.show_rois):
+            x0, x1, y0, y1 = (int(round(v + 0.5)) for v in ov.get_extent())
+            lab2d = self.session.slice_view(self.labels, self.plane, self.index)
+            if lab2d.any():
+                out[y0:y1, x0:x1] = np.asarray(ov.get_array())
+        return out
 
     def _current_polygon(self) -> list[tuple[float, float]]:
         """Vertices shown as editable: the polygon in progress, else the last polygon here."""
@@ -541,9 +566,8 @@ class RoiEditor:
         nx, ny = self._plane_shape()
         extent = (-0.5, nx - 0.5, -0.5, ny - 0.5)
         self._update_images()
-        for im, ov in zip(self.images, self.overlays, strict=True):
+        for im in self.images:
             im.set_extent(extent)
-            ov.set_extent(extent)
         for ax in self.axes:
             for t in [t for t in ax.texts if (t.get_gid() or "").startswith("orientation-")]:
                 t.remove()

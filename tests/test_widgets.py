@@ -243,7 +243,7 @@ def test_finishing_polygon_updates_overlay_in_place(editor):
     overlay = editor.overlays[1]
     draw_polygon(editor, SQUARE)
     assert editor.overlays[1] is overlay
-    alpha = overlay.get_array()[..., 3]  # overlay is shown transposed: (y, x)
+    alpha = editor.overlay_rgba("STIR")[..., 3]  # overlay is shown transposed: (y, x)
     mask = roi.polygon_to_mask(SQUARE, SHAPE[:2]).T
     assert np.all(alpha[mask] > 0) and np.all(alpha[~mask] == 0)
 
@@ -253,8 +253,8 @@ def test_roi_drawn_on_stir_panel_lands_in_label_map(editor):
     np.testing.assert_array_equal(label_slice(editor, "gluteus_medius_right"),
                                   roi.polygon_to_mask(SQUARE, SHAPE[:2]))
     # shown on both panels
-    for ov in editor.overlays:
-        assert ov.get_array()[..., 3].max() > 0
+    for seq in ("T1", "STIR"):
+        assert editor.overlay_rgba(seq)[..., 3].max() > 0
 
 
 def test_shared_zoom_and_pan(editor):
