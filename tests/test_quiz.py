@@ -247,3 +247,252 @@ def test_category_counts_follow_mix():
     assert len(cats) == 20
     assert {c: cats.count(c) for c in set(cats)} == {"nerve": 10, "mimic": 4,
                                                      "too_early": 3, "normal": 3}
+
+
+# --------------------------------------------------------------------------------------
+# with the phantom: generation, reproducibility, export
+# --------------------------------------------------------------------------------------
+
+ALL_MIX = {"nerve": 1, "mimic": 1, "too_early": 1, "normal": 1}
+
+
+@pytest.fixture(scope="module")
+def four_cases():
+    if not HAVE_PHANTOM:
+        pytest.skip("phantom/staging not built yet")
+    return quiz.make_quiz(4, seed=3, mix=ALL_MIX)
+
+
+@needs_phantom
+def test_make_quiz_mix_ids_and_hidden_truth(four_cases):
+    assert [c.case_id for c in four_cases] == ["Q01", "Q02", "Q03", "Q04"]
+    assert sorted(c.answer.category for c in four_cases) == sorted(ALL_MIX)
+    for c in four_cases:
+        assert c.t1.shape == c.labels.shape
+        assert c.answer.cause in anatomy.CAUSES
+        assert c.answer.cause not in repr(c) and "answer" not in repr(c)
+        # anatomy labels only: every name is a known structure
+        assert all(anatomy.parse_name(n)[0] in anatomy.STRUCTURES
+                   for n in c.label_table.values())
+        a = c.answer
+        if a.category == "too_early":
+            assert a.days < 14 and a.time_stage == "too_early"
+        if a.category == "nerve":
+            assert a.signal_stage != "normal" and a.side in ("left", "right")
+            # the side of the answer is the side in the affected label names
+            assert {anatomy.parse_name(n)[1] for n in a.affected} == {a.side}
+        if a.category == "normal":
+            assert a.cause == "none" and a.side is None and a.signal_stage == "normal"
+        # the truth always earns full marks
+        fb = quiz.grade(c, stage=a.signal_stage, cause=a.cause, side=a.side)
+        assert fb.score == fb.max_score
+
+
+@needs_phantom
+def test_make_quiz_is_reproducible_by_seed(four_cases):
+    again = quiz.make_quiz(4, seed=3, mix=ALL_MIX)
+    for a, b in zip(four_cases, again):
+        assert a.answer == b.answer
+        np.testing.assert_array_equal(a.t1, b.t1)
+        np.testing.assert_array_equal(a.stir, b.stir)
+    other = quiz.make_quiz(4, seed=4, mix=ALL_MIX)
+    assert [c.answer for c in other] != [c.answer for c in four_cases]
+
+
+@needs_phantom
+def test_check_roi_on_a_phantom_case(four_cases):
+    case = four_cases[0]
+    for name in ("gluteus_medius_right", "tensor_fasciae_latae_left"):
+        truth = case.labels == case.label_values[name]
+        fb = quiz.check_roi(case, truth, name)
+        assert fb.dice == pytest.approx(1.0) and fb.ok
+        # the mirror image of a right muscle lies (mostly) in the left one
+        other = name.replace("right", "X").replace("left", "right").replace("X", "left")
+        fb = quiz.check_roi(case, truth[::-1], name)
+        assert fb.wrong_side and fb.most_overlapped == other
+
+
+@needs_phantom
+def test_show_case_draws_both_sequences_with_markers(four_cases):
+    fig = quiz.show_case(four_cases[0])
+    axes = fig.axes
+    assert len(axes) == 2 and all(len(ax.images) == 1 for ax in axes)
+    texts = {t.get_text() for t in axes[0].texts}
+    assert {"R", "L"} <= texts
+    assert axes[0].xaxis_inverted()  # radiological: patient right on screen left
+    revealed = quiz.show_case(four_cases[[c.answer.category for c in four_cases].index(
+        "nerve")], reveal=True)
+    assert any(len(ax.collections) for ax in revealed.axes)
+
+
+@needs_phantom
+def test_quiz_widget_grades_through_button_clicks(four_cases):
+    pytest.importorskip("ipywidgets")
+    session = quiz.QuizSession(four_cases[:2])
+    box = quiz.quiz_widget(session)
+    a = four_cases[0].answer
+    box.stage.value, box.cause.value, box.side.value = a.signal_stage, a.cause, a.side
+    box.submit.click()
+    assert session.feedback(0).score == session.feedback(0).max_score
+    assert "Score" in box.feedback.value and "Answered 1/2" in box.score.value
+    box.next.click()
+    assert "Q02" in box.children[0].value
+
+
+def _words():
+    causes = [c for c in anatomy.CAUSES if c != "none"]
+    long_words = causes + [anatomy.CAUSE_INFO[c].display for c in causes] + [
+        "subacute", "chronic", "too_early", "truth", "answer", "Q01", "Q02", "denervat",
+        "mimic", "lesion"]
+    return [w.encode() for w in long_words], [b"left", b"right", b"acute", b"normal"]
+
+
+def _nifti_header_bytes(path):
+    raw = gzip.decompress(path.read_bytes())
+    header = raw[:352]
+    vox_offset = int(nib.load(path).header["vox_offset"])
+    return header + raw[352:vox_offset], raw
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    if not HAVE_PHANTOM:
+        pytest.skip("phantom/staging not built yet")
+    out = tmp_path_factory.mktemp("export") / "class"
+    quiz.export_quiz(out, 4, seed=5, mix=ALL_MIX)
+    return out
+
+
+@needs_phantom
+def test_export_layout_and_separate_answer_key(exported):
+    folders = sorted(p.name for p in exported.iterdir() if p.is_dir())
+    assert folders == ["case_01", "case_02", "case_03", "case_04"]
+    assert sorted(p.name for p in exported.iterdir() if p.is_file()) == [
+        "README.txt", "answer_key.json", "answer_key.md"]
+    for f in folders:
+        assert sorted(p.name for p in (exported / f).iterdir()) == [
+            "labels.json", "labels.nii.gz", "stir.nii.gz", "t1.nii.gz"]
+    assert not list(exported.rglob("truth.json"))
+    assert not [p for p in exported.parent.iterdir() if p.name.startswith(".quiz-")]
+    key = json.loads((exported / "answer_key.json").read_text())
+    assert [c["case"] for c in key["cases"]] == folders
+    md = (exported / "answer_key.md").read_text()
+    for c in key["cases"]:
+        assert c["case"] in md and c["answer"]["cause"] in md
+
+
+@needs_phantom
+def test_export_answer_key_matches_the_images(exported):
+    key = json.loads((exported / "answer_key.json").read_text())
+    cases = quiz.make_quiz(4, seed=5, mix=ALL_MIX)
+    for entry in key["cases"]:
+        t1 = np.asarray(nib.load(exported / entry["case"] / "t1.nii.gz").dataobj)
+        match = [c for c in cases if c.t1.shape == t1.shape and np.array_equal(c.t1, t1)]
+        assert len(match) == 1
+        assert match[0].answer.to_dict() == entry["answer"]
+
+
+@needs_phantom
+def test_exported_case_files_give_nothing_away(exported):
+    long_words, short_words = _words()
+    tables = set()
+    mtimes = set()
+    for folder in sorted(p for p in exported.iterdir() if p.is_dir()):
+        assert re.fullmatch(r"case_\d\d", folder.name)
+        for path in folder.iterdir():
+            mtimes.add(path.stat().st_mtime)
+            data = path.read_bytes()
+            if path.suffix == ".json":
+                tables.add(data)
+                continue
+            # gzip header: no file name, no time stamp
+            assert data[:2] == b"\x1f\x8b"
+            assert not data[3] & 0x08, f"{path}: gzip stores a file name"
+            assert data[4:8] == b"\0\0\0\0", f"{path}: gzip stores a time stamp"
+            header, raw = _nifti_header_bytes(path)
+            for blob in (data, raw):
+                low = blob.lower()
+                for w in long_words:
+                    assert w.lower() not in low, f"{path}: contains {w!r}"
+            for w in short_words:
+                assert w not in header.lower(), f"{path}: header contains {w!r}"
+            hdr = nib.load(path).header
+            for fld in ("descrip", "aux_file", "intent_name", "db_name"):
+                assert bytes(hdr[fld].item()).strip(b"\0 ") == b"", f"{path}: {fld} set"
+            assert len(hdr.extensions) == 0
+    # the label table is the same in every case, so it cannot carry an answer
+    assert len(tables) == 1
+    table = json.loads(tables.pop())
+    assert all(anatomy.parse_name(n)[0] in anatomy.STRUCTURES for n in table.values())
+    assert len(mtimes) == 1
+
+
+@needs_phantom
+def test_export_is_byte_reproducible(exported, tmp_path):
+    again = quiz.export_quiz(tmp_path / "again", 4, seed=5, mix=ALL_MIX)
+    for path in sorted(exported.rglob("*")):
+        if path.is_file():
+            assert path.read_bytes() == (again / path.relative_to(exported)).read_bytes()
+
+
+@needs_phantom
+def test_export_refuses_to_overwrite_and_leaves_nothing_partial(tmp_path, monkeypatch):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    with pytest.raises(quiz.QuizExportError, match="not empty"):
+        quiz.export_quiz(busy, 1, seed=0)
+    with pytest.raises(quiz.QuizExportError, match="refusing"):
+        quiz.export_quiz(busy, 1, seed=0, overwrite=True)
+    assert (busy / "notes.txt").read_text() == "mine"
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(quiz.QuizExportError, match="not a folder"):
+        quiz.export_quiz(afile, 1, seed=0)
+    # an earlier export may be replaced with overwrite=True
+    out = quiz.export_quiz(tmp_path / "q", 1, seed=0)
+    with pytest.raises(quiz.QuizExportError):
+        quiz.export_quiz(out, 2, seed=1)
+    quiz.export_quiz(out, 2, seed=1, overwrite=True)
+    assert json.loads((out / "answer_key.json").read_text())["n"] == 2
+    assert not (out / "case_03").exists()
+    # a failure half way writes nothing
+    calls = {"n": 0}
+    real = quiz._nifti_bytes
+
+    def flaky(*a, **k):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError("disk full")
+        return real(*a, **k)
+
+    monkeypatch.setattr(quiz, "_nifti_bytes", flaky)
+    with pytest.raises(OSError):
+        quiz.export_quiz(tmp_path / "never", 2, seed=0)
+    assert not (tmp_path / "never").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".quiz-")]
+
+
+@needs_phantom
+def test_cli_quiz(tmp_path, capsys):
+    from mri_teach.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["quiz", "--n", "2", "--seed", "1", "--out", str(out)]) == 0
+    assert (out / "answer_key.json").is_file() and (out / "case_02" / "t1.nii.gz").is_file()
+    assert "wrote 2 quiz cases" in capsys.readouterr().out
+    assert main(["quiz", "--n", "2", "--seed", "1", "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main(["quiz", "--n", "2", "--seed", "2", "--out", str(out), "--overwrite"]) == 0
+
+
+def test_cli_quiz_bad_input(tmp_path, capsys):
+    from mri_teach.cli import main
+
+    assert main(["quiz", "--n", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "`n`" in capsys.readouterr().err
+    assert main(["quiz", "--n", "-3", "--seed", "-1", "--out", str(tmp_path / "x")]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["quiz", "--n", "two", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+    assert not (tmp_path / "x").exists()
