@@ -778,7 +778,9 @@ class RoiEditor:
         from mri_teach import staging
 
         try:
-            self.analysis = staging.analyze(self._t1_volume(), self._stir_volume(),
+            # STIR statistics on the STIR's own grid: the T1-grid labels reach it through
+            # world coordinates inside analyze (as `mri-teach analyze` does).
+            self.analysis = staging.analyze(self._t1_volume(), self._stir_native,
                                             self.label_map())
             self.analysis_error = None
         except Exception as err:  # noqa: BLE001 - shown to the user, never fatal mid-drawing
@@ -789,12 +791,6 @@ class RoiEditor:
         from mri_teach import io
 
         return io.Volume(self._volumes["T1"], self.affine, self.voxel_size_mm, name="T1")
-
-    def _stir_volume(self):
-        from mri_teach import io
-
-        return io.Volume(self._volumes["STIR"], self.affine, self.voxel_size_mm, name="STIR",
-                         resampled=True)
 
     def results(self) -> list[dict]:
         """Rows of the results table (one per ROI) as dicts."""
@@ -812,23 +808,31 @@ class RoiEditor:
         if not rows:
             return ("<div class='mri-teach-results'><i>No ROIs yet: pick a muscle and side, "
                     "then draw.</i></div>")
-        cols = [("label", "ROI"), ("t1_mean", "T1 mean"), ("stir_mean", "STIR mean"),
-                ("t1_sir", "T1 SIR"), ("stir_sir", "STIR SIR"),
-                ("volume_ratio", "volume ratio"), ("stage", "stage")]
+        cols = [("name", "ROI"), ("volume_ml", "volume mL"), ("t1_mean", "T1 mean"),
+                ("stir_mean", "STIR mean"), ("t1_sir", "T1 SIR"), ("stir_sir", "STIR SIR"),
+                ("volume_ratio", "volume ratio"), ("reference", "reference"),
+                ("stage", "stage")]
 
         def fmt(v):
             if isinstance(v, float):
-                return "–" if not math.isfinite(v) else f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
-            return "–" if v is None else html.escape(str(v))
+                if not math.isfinite(v):
+                    return "–"
+                return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}" if abs(v) < 1000 else f"{v:.0f}"
+            return "–" if v is None else html.escape(str(v).replace("_", " "))
 
         head = "".join(f"<th>{h}</th>" for _, h in cols)
         body = []
         for r in rows:
             cells = []
             for k, _ in cols:
-                v = r.get(k, r.get("name") if k == "label" else None)
-                cells.append(f"<td class='{k}'>{fmt(v)}</td>")
-            name = str(r.get("label", r.get("name", "")))
+                v = r.get(k)
+                if k in ("name", "reference") and v:
+                    v = anatomy.display_name(str(v))
+                tip = ""
+                if k == "stage" and r.get("reasons"):
+                    tip = f" title='{html.escape('; '.join(map(str, r['reasons'])), quote=True)}'"
+                cells.append(f"<td class='{k}'{tip}>{fmt(v)}</td>")
+            name = str(r.get("name", ""))
             body.append(f"<tr data-label='{html.escape(name)}'>{''.join(cells)}</tr>")
         pattern = self.analysis.to_dict().get("pattern") or {}
         nerve = pattern.get("nerve") if isinstance(pattern, dict) else None

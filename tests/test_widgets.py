@@ -542,3 +542,29 @@ def test_bad_inputs_name_the_argument(roi_dir):
         RoiEditor(t1, stir, affine=_affine(), index=99)
     with pytest.raises(Exception, match="stir"):
         RoiEditor(t1, affine=_affine())
+
+
+# -- live results ----------------------------------------------------------------------------
+def test_results_table_updates_after_each_edit(roi_dir):
+    t1, stir = _pair()
+    ed = RoiEditor(t1, stir, affine=_affine())
+    assert "No ROIs yet" in ed.controls["results"].value
+    draw_polygon(ed, SQUARE)  # right gluteus medius over the bright STIR block
+    html_one = ed.controls["results"].value
+    assert "right gluteus medius" in html_one
+    ed.set_label(side="left")
+    left = [(8.2, 8.2), (17.7, 8.4), (17.6, 17.7), (8.3, 17.6)]
+    draw_polygon(ed, left)
+    html_two = ed.controls["results"].value
+    assert html_two != html_one and "left gluteus medius" in html_two
+    right_mask = label_slice(ed, "gluteus_medius_right")
+    left_mask = label_slice(ed, "gluteus_medius_left")
+    s2d = orientation.plane_slice(stir, "axial", ed.index)
+    expected = s2d[right_mask].mean() / s2d[left_mask].mean()
+    row = ed.analysis.muscle("gluteus_medius_right")
+    np.testing.assert_allclose(row.stir_sir, expected, rtol=1e-5)
+    assert row.stir_sir > 1.3  # the bright block
+    assert f"<td class='stir_sir'>{row.stir_sir:.2f}</td>" in html_two
+    assert "Inferred nerve" in html_two
+    ed.undo()
+    assert "left gluteus medius" not in ed.controls["results"].value
