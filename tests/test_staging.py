@@ -1,0 +1,357 @@
+"""Staging, side decision, pattern inference and follow-up on hand-built arrays."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from mri_teach import staging
+
+AFF = np.eye(4)
+SGN = ("gluteus_medius", "gluteus_minimus", "tensor_fasciae_latae")
+MUS = ("gluteus_medius", "gluteus_minimus", "tensor_fasciae_latae", "gluteus_maximus",
+       "iliacus", "psoas")
+
+
+def make(t1f=None, stf=None, volf=None, *, shape=(52, 12, 10), noise=0.0, rng=0,
+         shading=None, muscles=MUS, extra=None):
+    """Boxes per muscle: right side at low i (patient right), left at high i.
+
+    t1f/stf: multiplicative factor of a label's T1/STIR signal; volf: factor of its extent
+    along j (volume). Values are deliberately not parity-coded.
+    """
+    t1f, stf, volf = t1f or {}, stf or {}, volf or {}
+    g = np.random.default_rng(rng)
+    lab = np.zeros(shape, np.int16)
+    t1 = np.full(shape, 20.0)
+    st = np.full(shape, 10.0)
+    table = {}
+    value = 10
+    for side, x0 in (("right", 1), ("left", 27)):
+        for k, m in enumerate(muscles):
+            name = f"{m}_{side}"
+            table[value] = name
+            nj = int(round(10 * volf.get(name, 1.0)))
+            lab[x0 + 4 * k: x0 + 4 * k + 3, 1:1 + nj, 1:9] = value
+            t1[lab == value] = 100 * t1f.get(name, 1.0)
+            st[lab == value] = 50 * stf.get(name, 1.0)
+            value += 3
+    if extra:
+        for name, sl in extra.items():
+            table[value] = name
+            lab[sl] = value
+            value += 1
+    if noise:
+        t1 += g.normal(0, noise * 100, shape)
+        st += g.normal(0, noise * 50, shape)
+    if shading is not None:
+        x = np.arange(shape[0])[:, None, None]
+        f = 1 + shading * (x - shape[0] / 2) / (shape[0] / 2)
+        t1, st = t1 * f, st * f
+    return t1.astype(np.float32), st.astype(np.float32), lab, table
+
+
+def run(t1f=None, stf=None, volf=None, **kw):
+    opts = {k: kw.pop(k) for k in ("reference", "robust", "rim", "bias_correct", "stir_grid",
+                                   "rules") if k in kw}
+    t1, st, lab, table = make(t1f, stf, volf, **kw)
+    return staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table, **opts)
+
+
+def side(names, s="right"):
+    return {f"{m}_{s}" for m in names}
+
+
+# --- stage_muscle ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("t1", "stir", "vol", "stage"),
+    [
+        (1.00, 1.00, 1.00, "normal"),
+        (1.05, 1.10, 0.95, "normal"),
+        (1.00, 1.25, 1.00, "acute"),  # mid acute band
+        (1.09, 1.15, 1.00, "acute"),  # at the STIR threshold, T1 just below mild
+        (1.20, 1.30, 0.95, "subacute"),  # mid subacute band
+        (1.10, 1.16, 1.00, "subacute"),  # T1 exactly at the mild threshold
+        (1.50, 1.00, 0.70, "chronic"),  # marked T1, STIR normal
+        (1.50, 1.40, 0.90, "chronic"),  # marked T1, STIR abnormal ("STIR either way")
+        (1.20, 1.00, 0.80, "chronic"),  # mild T1 + atrophy
+        (1.20, 1.30, 0.85, "chronic"),  # mild T1 + atrophy at the threshold
+        (1.20, 1.00, 1.00, "normal"),  # mild T1 alone
+    ],
+)
+def test_stage_muscle_bands(t1, stir, vol, stage):
+    r = staging.stage_muscle(t1, stir, vol)
+    assert r.stage == stage
+    assert r.reasons and all(isinstance(s, str) for s in r.reasons)
+    assert any(f"{stir:.2f}" in s for s in r.reasons)  # numbers are in the sentences
+
+
+def test_rules_are_data_with_basis():
+    rules = staging.DEFAULT_RULES
+    assert (rules.stir_abnormal, rules.t1_mild, rules.t1_marked, rules.atrophy) == (
+        1.15, 1.10, 1.35, 0.85)
+    for f in dataclasses.fields(rules):
+        assert "domain.md" in rules.basis(f.name) or "issue" in rules.basis(f.name)
+    strict = staging.RuleSet(stir_abnormal=1.3)
+    assert staging.stage_muscle(1.0, 1.25).stage == "acute"
+    assert staging.stage_muscle(1.0, 1.25, rules=strict).stage == "normal"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rules.stir_abnormal = 2.0  # type: ignore[misc]
+
+
+def test_stage_muscle_missing_numbers():
+    r = staging.stage_muscle(math.nan, math.nan)
+    assert r.stage == "normal" and "not available" in r.reasons[0]
+
+
+def test_documented_early_subacute_with_normal_t1_is_acute_by_signal():
+    # Uetani 1993: T1 normal in 14/17 denervated muscles. A muscle 2 months after the injury
+    # (time stage: subacute) with STIR SIR 1.30 and a normal T1 is "acute" by the signal rule,
+    # and the result says that signal stage and time stage differ.
+    r = staging.stage_muscle(1.02, 1.30, 0.97)
+    assert r.stage == "acute"
+    assert any("signal stage is not time stage" in s for s in r.reasons)
+
+
+# --- analyze: stages and patterns -------------------------------------------------------------
+
+
+def test_normal_case_has_no_false_positive():
+    a = run(noise=0.02)
+    assert a.pattern.nerve == "none" and a.pattern.side == "none"
+    assert a.pattern.stage == "normal" and a.pattern.affected == ()
+    assert all(m.stage == "normal" for m in a.muscles)
+    assert any("2 weeks" in c for c in a.pattern.caveats)  # "too early" caveat
+
+
+@pytest.mark.parametrize(
+    ("t1", "stir", "vol", "stage"),
+    [(1.0, 1.3, 1.0, "acute"), (1.2, 1.35, 0.95, "subacute"), (1.6, 0.9, 0.7, "chronic")],
+)
+def test_superior_gluteal_right_each_stage(t1, stir, vol, stage):
+    names = side(SGN)
+    a = run({n: t1 for n in names}, {n: stir for n in names}, {n: vol for n in names},
+            noise=0.02)
+    p = a.pattern
+    assert (p.side, p.nerve, p.stage) == ("right", "superior_gluteal", stage)
+    assert set(p.affected) == names
+    top = p.candidates[0]
+    assert top.cause == "superior_gluteal" and top.side == "right"
+    assert set(top.supporting) == set(SGN) and top.contradicting == ()
+    for m in a.muscles:
+        assert m.stage == (stage if m.name in names else "normal"), m.name
+
+
+def test_reciprocal_partner_of_fatty_atrophic_muscle_is_not_acute():
+    # chronic right SGN: fat nulled on STIR makes the right muscles darker on STIR, so the
+    # healthy left partners have contralateral STIR SIR 1/0.8 = 1.25 >= 1.15
+    names = side(SGN)
+    a = run({n: 1.6 for n in names}, {n: 0.8 for n in names}, {n: 0.7 for n in names})
+    left = a.muscle("gluteus_medius_left")
+    assert left.stir_sir == pytest.approx(1.25)
+    assert left.stage == "normal" and left.role == "partner"
+    assert any("reciprocal" in s for s in left.reasons)
+    assert a.pattern.side == "right" and a.pattern.nerve == "superior_gluteal"
+
+
+def test_bilateral_change_uses_ipsilateral_references():
+    names = side(SGN, "right") | side(SGN, "left")
+    a = run(stf={n: 1.3 for n in names})
+    gm = a.muscle("gluteus_medius_right")
+    assert gm.ipsilateral_reference in ("iliacus_right", "psoas_right")
+    assert gm.stir_sir_ipsilateral == pytest.approx(1.3)
+    assert gm.stage == "acute" and "bilateral" in gm.ratios_used
+    assert a.pattern.side == "bilateral" and a.pattern.nerve == "superior_gluteal"
+    assert any("bilateral" in c for c in a.pattern.caveats)
+
+
+@pytest.mark.parametrize(
+    ("names", "nerve"),
+    [
+        (("gluteus_maximus",), "inferior_gluteal"),
+        (("tensor_fasciae_latae",), "branch_to_tfl"),
+        (("gluteus_maximus",) + SGN, "sacral_plexus"),
+        (("iliacus",), "femoral"),
+    ],
+)
+def test_single_nerve_patterns(names, nerve):
+    aff = side(names, "left")
+    a = run(stf={n: 1.35 for n in aff}, noise=0.01)
+    assert a.pattern.nerve == nerve and a.pattern.side == "left"
+    assert set(a.pattern.affected) == aff
+
+
+def test_abductor_tendon_tear_mimic():
+    t1f = {"gluteus_medius_right": 1.45, "gluteus_minimus_right": 1.45}
+    volf = {"gluteus_medius_right": 0.8, "tensor_fasciae_latae_right": 1.3}
+    a = run(t1f, None, volf)
+    assert a.pattern.nerve == "abductor_tendon_tear" and a.pattern.side == "right"
+    tear = a.pattern.candidates[0]
+    assert "tensor_fasciae_latae" in tear.supporting and tear.kind == "mimic"
+    sgn = next(c for c in a.pattern.candidates if c.cause == "superior_gluteal")
+    assert "tensor_fasciae_latae" in sgn.contradicting
+    # chronic SGN instead: TFL fatty and smaller -> not a tear
+    names = side(SGN)
+    b = run({n: 1.6 for n in names}, None, {n: 0.7 for n in names})
+    assert b.pattern.nerve == "superior_gluteal"
+    assert all(c.cause != "abductor_tendon_tear" for c in b.pattern.candidates)
+
+
+def test_disuse_mimic_bilateral_fat_without_edema():
+    fat = side(SGN + ("gluteus_maximus",), "right") | side(SGN + ("gluteus_maximus",), "left")
+    a = run(t1f={n: 1.5 for n in fat})
+    assert a.pattern.side == "bilateral"
+    assert a.pattern.nerve == "disuse_atrophy"
+    assert any("fat without edema" in c for c in a.pattern.caveats)
+
+
+def test_roots_only_when_paraspinal_labelled():
+    names = side(SGN, "right")
+    a = run(stf={n: 1.3 for n in names})
+    assert all(c.cause not in ("l5_root", "s1_root") for c in a.pattern.candidates)
+    mus = MUS + ("multifidus",)
+    b = run(stf={n: 1.3 for n in names | {"multifidus_right"}}, muscles=mus, shape=(60, 12, 10))
+    assert b.pattern.nerve == "l5_root"
+    c = run(stf={n: 1.3 for n in names}, muscles=mus, shape=(60, 12, 10))
+    l5 = next(x for x in c.pattern.candidates if x.cause == "l5_root")
+    assert "multifidus" in l5.contradicting and c.pattern.nerve == "superior_gluteal"
+
+
+# --- invariances --------------------------------------------------------------------------
+
+
+def test_scaling_an_image_leaves_sirs_unchanged():
+    t1, st, lab, table = make(stf={"gluteus_medius_right": 1.3}, noise=0.02)
+    a = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table)
+    b = staging.analyze((t1 * 7.5, AFF), (st * 0.01, AFF), (lab, AFF), table=table)
+    for ma, mb in zip(a.muscles, b.muscles):
+        assert ma.t1_sir == pytest.approx(mb.t1_sir, rel=1e-5)
+        assert ma.stir_sir == pytest.approx(mb.stir_sir, rel=1e-5)
+        assert ma.stage == mb.stage
+    assert a.pattern.nerve == b.pattern.nerve
+
+
+def test_stir_on_its_own_grid_native_and_resampled_agree():
+    # STIR on a coarser (2 x 2 x 1) grid shifted by half a voxel; labels stay on the T1 grid
+    t1, st, lab, table = make(stf={n: 1.3 for n in side(SGN)}, noise=0.01)
+    st_coarse = st.reshape(26, 2, 6, 2, 10, 1).mean(axis=(1, 3, 5))
+    st_aff = np.diag([2.0, 2.0, 1.0, 1.0])
+    st_aff[:3, 3] = [0.5, 0.5, 0.0]
+    a = staging.analyze((t1, AFF), (st_coarse, st_aff), (lab, AFF), table=table)
+    b = staging.analyze((t1, AFF), (st_coarse, st_aff), (lab, AFF), table=table,
+                        stir_grid="t1")
+    assert a.stir_grid == "native" and b.stir_grid == "t1"
+    for ma, mb in zip(a.muscles, b.muscles):
+        assert ma.stir_sir == pytest.approx(mb.stir_sir, rel=0.02), ma.name
+    assert a.pattern.nerve == b.pattern.nerve == "superior_gluteal"
+
+
+# --- real images: robust statistics, bias field, shading -------------------------------------
+
+
+def test_coil_shading_warns_and_bias_correction_recovers():
+    names = side(SGN)
+    # an L/R receive-coil gradient (+/- 12 %) darkens the right side, hiding a right lesion
+    a = run(stf={n: 1.3 for n in names}, shading=0.12, noise=0.01)
+    assert a.pattern.confidence == "low"
+    assert any("shading" in w for w in a.warnings)
+    b = run(stf={n: 1.3 for n in names}, shading=0.12, noise=0.01, bias_correct="poly")
+    assert b.pattern.nerve == "superior_gluteal" and b.pattern.side == "right"
+    assert not any("shading" in w for w in b.warnings)
+    assert b.settings["bias_correct"] == "poly"
+
+
+def test_shading_on_normal_pelvis_is_not_reported_as_denervation_without_warning():
+    a = run(shading=0.15, noise=0.01)
+    if a.pattern.nerve != "none":
+        assert any("shading" in w for w in a.warnings)
+    assert a.pattern.confidence == "low"
+
+
+def test_robust_sirs_have_own_keys_and_resist_vessels(rng):
+    t1, st, lab, table = make(noise=0.01)
+    gm = [v for v, n in table.items() if n == "gluteus_medius_right"][0]
+    idx = np.argwhere(lab == gm)
+    vessel = idx[rng.choice(len(idx), len(idx) // 12, replace=False)]
+    st[tuple(vessel.T)] = 400.0  # bright vessels inside the right Gmed
+    plain = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table)
+    rob = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table, robust=True)
+    assert plain.muscle("gluteus_medius_right").stir_sir > 1.3
+    r = rob.muscle("gluteus_medius_right")
+    assert r.stir_sir_robust == pytest.approx(1.0, abs=0.03)
+    assert r.stir_sir == plain.muscle("gluteus_medius_right").stir_sir  # classic SIR kept
+    assert plain.muscle("gluteus_medius_right").t1_sir_robust is None
+    assert r.stage == "normal"
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_bad_input_is_reported_and_the_rest_still_analysed():
+    names = side(SGN)
+    t1, st, lab, table = make(stf={n: 1.3 for n in names})
+    table[500] = "piriformis_right"  # in the table, no voxels
+    lab[0, 0, 0] = 77  # a value not in the table
+    table[501] = "bladder"
+    extra = np.zeros_like(lab)
+    lab[50, 11, 9] = 502
+    table[502] = "gluteus_medius"  # no side
+    a = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table,
+                        reference="obturator_internus_left")
+    text = " | ".join(a.warnings)
+    assert "piriformis_right" in text and "no voxels" in text
+    assert "77" in text
+    assert "'gluteus_medius'" in text and "no side" in text
+    assert "obturator_internus_left" in text
+    assert any("bladder" in n for n in a.notes)
+    assert a.pattern.nerve == "superior_gluteal" and a.pattern.side == "right"
+    assert extra.sum() == 0
+
+
+def test_labels_outside_the_images():
+    t1, st, lab, table = make()
+    far = AFF.copy()
+    far[:3, 3] = 1000.0
+    a = staging.analyze((t1, AFF), (st, AFF), (lab, far), table=table)
+    assert any("do not overlap" in w for w in a.warnings)
+    assert a.pattern.nerve == "none" and len(a.muscles) == len(table)
+
+
+def test_user_reference_overrides():
+    t1, st, lab, table = make(stf={"gluteus_medius_right": 1.3})
+    a = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table, reference="psoas_right")
+    m = a.muscle("gluteus_medius_right")
+    assert m.reference == "psoas_right" and m.ratios_used == "user reference"
+    assert m.stir_sir == pytest.approx(1.3)
+
+
+def test_volume_ratio_uses_matched_slices():
+    t1, st, lab, table = make()
+    v = [k for k, n in table.items() if n == "gluteus_medius_right"][0]
+    lab[lab == v] = 0
+    lab[1:4, 1:11, 1:3] = v  # right drawn on 2 slices only, same area per slice
+    a = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table)
+    m = a.muscle("gluteus_medius_right")
+    assert m.volume_ratio == pytest.approx(1.0) and m.volume_slices == 2
+    assert m.voxels == 60
+
+
+# --- follow-up -------------------------------------------------------------------------------
+
+
+def test_compare_reinnervation_rule():
+    names = side(SGN)
+    base = run(stf={n: 1.4 for n in names})
+    good = run(stf={n: 1.15 for n in names})  # fell by 62 % of the rise
+    poor = run(stf={n: 1.35 for n in names})  # fell by 12 %
+    c = staging.compare(base, good)
+    assert set(c.reinnervation) == names
+    row = next(r for r in c.muscles if r["name"] == "gluteus_medius_right")
+    assert row["stir_sir_change"] == pytest.approx(-0.25, abs=1e-6)
+    assert row["status"] == "reinnervation suggested"
+    assert staging.compare(base, poor).reinnervation == []
+    # JSON dicts work as well as Analysis objects
+    assert staging.compare(base.to_dict(), good.to_dict()).reinnervation == c.reinnervation
