@@ -371,6 +371,14 @@ def test_too_many_voxels_rejected_before_reading(tmp_path, monkeypatch):
     check_error(good_file(tmp_path, "small.nii"), "more than the limit of 100", max_voxels=100)
 
 
+def test_impossible_dims_and_bad_max_voxels(tmp_path):
+    for i, dims in enumerate([[3, 4, -4, 4], [3, 4, 0, 4]]):
+        path = patch_header(good_file(tmp_path, f"dims{i}.nii"), dim=dims)
+        check_error(path, "dimensions .* are invalid|empty dimension")
+    with pytest.raises(InputError, match="`max_voxels` must be a positive integer"):
+        load_volume(good_file(tmp_path), max_voxels=0)
+
+
 def test_2d_image(tmp_path):
     path = tmp_path / "flat.nii.gz"
     nib.save(nib.Nifti1Image(np.ones((10, 10), np.int16), np.eye(4)), path)

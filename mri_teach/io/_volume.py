@@ -230,7 +230,12 @@ def _header(path: Path, head: bytes):
 
 def _check_header(path: Path, hdr, *, max_voxels: int) -> dict[str, Any]:
     """Validate a header; return the facts the loader and ``header_info`` need."""
-    shape = tuple(int(n) for n in hdr.get_data_shape())
+    try:
+        shape = tuple(int(n) for n in hdr.get_data_shape())
+    except Exception:  # noqa: BLE001 - nibabel HeaderDataError for impossible dims
+        dims = [int(d) for d in hdr["dim"]]
+        msg = f"{path}: the header's dimensions {dims} are invalid; the file is corrupt."
+        raise ImageFileError(msg) from None
     ndim = len(shape)
     shape_txt = " x ".join(str(n) for n in shape)
     if ndim < 3:
@@ -336,6 +341,11 @@ def _read_raw(path: Path, hdr, *, compressed: bool) -> np.ndarray:
     dtype = hdr.get_data_dtype()
     offset = int(hdr.get_data_offset())
     n_bytes = math.prod(shape) * dtype.itemsize
+    if not compressed:
+        size = os.path.getsize(path)
+        if size < offset + n_bytes:  # say so before allocating the buffer
+            msg = f"expected {n_bytes} bytes of voxel data, the file holds {max(size - offset, 0)}"
+            raise EOFError(msg)
     buf = bytearray(n_bytes)
     opener = gzip.open if compressed else open
     with opener(path, "rb") as fh:
@@ -455,6 +465,10 @@ def load_volume(path, *, name: str | None = None, max_voxels: int = MAX_VOXELS) 
     >>> float(vol.data[1, 2, 0]) == float(arr[0, 0, 0])  # first stored voxel = right, anterior
     True
     """
+    if isinstance(max_voxels, bool) or not isinstance(max_voxels, (int, np.integer)) \
+            or max_voxels < 1:
+        msg = f"`max_voxels` must be a positive integer; got {max_voxels!r}."
+        raise InputError(msg)
     if name is not None and not isinstance(name, str):
         msg = f"`name` must be a string; got {type(name).__name__}."
         raise InputError(msg)
