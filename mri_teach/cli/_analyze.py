@@ -19,7 +19,8 @@ from pathlib import Path
 
 from mri_teach._validation import InputError
 
-__all__ = ["register", "add_study_arguments", "run_analysis", "write_json", "format_table"]
+__all__ = ["register", "add_study_arguments", "run_analysis", "write_json", "format_table",
+           "study_inputs", "check_output"]
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
@@ -96,10 +97,7 @@ def _same(a: Path, b: Path) -> bool:
 def write_json(obj: dict, out: Path, inputs) -> Path:
     """Write `obj` to `out` atomically; refuse to write over any of `inputs`."""
     out = Path(out)
-    for p in inputs:
-        if p is not None and _same(out, Path(p)):
-            msg = f"--json {out} is one of the input files; choose another output name"
-            raise InputError(msg)
+    check_output(out, [p for p in inputs if p is not None])
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".json")
     try:
@@ -149,11 +147,35 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def study_inputs(t1, stir, labels, label_names) -> list[Path]:
+    """Every file a study reads, including the label tables looked up beside LABELS."""
+    labels = Path(labels)
+    name = labels.name
+    stem = name[:-7] if name.endswith(".nii.gz") else name[:-4] if name.endswith(".nii") \
+        else name
+    paths = [Path(t1), Path(stir), labels, labels.with_name(stem + ".json"),
+             labels.with_name("labels.json")]
+    if label_names is not None:
+        paths.append(Path(label_names))
+    return paths
+
+
+def check_output(out: Path, inputs) -> None:
+    """Refuse an output path that is one of the inputs (checked before any work)."""
+    for p in inputs:
+        if _same(Path(out), Path(p)):
+            msg = f"--json {out} is one of the input files; choose another output name"
+            raise InputError(msg)
+
+
 def _run(args: argparse.Namespace) -> int:
+    inputs = study_inputs(args.t1, args.stir, args.labels, args.label_names)
+    if args.json is not None:
+        check_output(args.json, inputs)
     analysis = run_analysis(args.t1, args.stir, args.labels, args.label_names, args)
     result = analysis.to_dict()
     print(format_table(result))
     if args.json is not None:
-        write_json(result, args.json, (args.t1, args.stir, args.labels, args.label_names))
+        write_json(result, args.json, inputs)
         print(f"wrote {args.json}")
     return 0

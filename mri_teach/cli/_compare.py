@@ -13,7 +13,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mri_teach.cli._analyze import add_study_arguments, run_analysis, write_json
+from mri_teach.cli._analyze import (
+    add_study_arguments,
+    check_output,
+    run_analysis,
+    study_inputs,
+    write_json,
+)
 
 __all__ = ["register"]
 
@@ -48,6 +54,11 @@ def _f(x) -> str:
 def _run(args: argparse.Namespace) -> int:
     from mri_teach import staging
 
+    inputs = study_inputs(args.baseline_t1, args.baseline_stir, args.baseline_labels,
+                          args.baseline_label_names) + \
+        study_inputs(args.t1, args.stir, args.labels, args.label_names)
+    if args.json is not None:
+        check_output(args.json, inputs)
     base = run_analysis(args.baseline_t1, args.baseline_stir, args.baseline_labels,
                         args.baseline_label_names, args)
     follow = run_analysis(args.t1, args.stir, args.labels, args.label_names, args)
@@ -72,8 +83,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"warning (follow-up): {w}")
     print("For education, not for clinical use.")
     if args.json is not None:
-        inputs = (args.baseline_t1, args.baseline_stir, args.baseline_labels,
-                  args.baseline_label_names, args.t1, args.stir, args.labels, args.label_names)
         write_json({"baseline": base.to_dict(), "followup": follow.to_dict(),
                     "comparison": comp.to_dict()}, args.json, inputs)
         print(f"wrote {args.json}")
