@@ -36,12 +36,12 @@ def store(data_ras, affine_ras, perm, flips):
     stored = np.transpose(data_ras, perm)
     m = np.zeros((4, 4))
     m[3, 3] = 1
-    for a, (r, f) in enumerate(zip(perm, flips)):
+    for a, (r, f) in enumerate(zip(perm, flips, strict=True)):
         if f == -1:
             stored = np.flip(stored, axis=a)
         m[r, a] = f
         m[r, 3] = 0 if f == 1 else data_ras.shape[r] - 1
-    codes = tuple(_RAS[r][1] if f == 1 else _RAS[r][0] for r, f in zip(perm, flips))
+    codes = tuple(_RAS[r][1] if f == 1 else _RAS[r][0] for r, f in zip(perm, flips, strict=True))
     return np.ascontiguousarray(stored), affine_ras @ m, codes
 
 

@@ -67,7 +67,8 @@ def format_info(info: dict, *, label: str | None = None) -> str:
     def row(key: str, value: str) -> None:
         lines.append(f"  {key:<12} {value}")
 
-    row("format", f"{info['format']}, {'gzip-compressed' if info['compressed'] else 'uncompressed'}")
+    packing = "gzip-compressed" if info["compressed"] else "uncompressed"
+    row("format", f"{info['format']}, {packing}")
     row("shape", f"{shape} voxels")
     row("voxel size", " x ".join(_num(v) for v in info["voxel_size_mm"]) + " mm")
     ras = " x ".join(str(n) for n in info["ras_shape"])

@@ -568,7 +568,7 @@ def load_pair(t1, stir, *, order: int = 1) -> Pair:
     where = "" if stirv.path is None else f"{stirv.path}: "
     if np.any(hi1 <= lo2) or np.any(hi2 <= lo1):
         def box(lo, hi):
-            return " / ".join(f"{a:.0f}..{b:.0f}" for a, b in zip(lo, hi))
+            return " / ".join(f"{a:.0f}..{b:.0f}" for a, b in zip(lo, hi, strict=True))
 
         msg = (f"{where}the STIR and the T1 do not overlap in space (T1 x/y/z mm "
                f"{box(lo1, hi1)}, STIR {box(lo2, hi2)}); check that both come from the "
@@ -671,7 +671,8 @@ def save_volume(data, affine, path, *, overwrite: bool = False, dtype=None,
     target = _resolved(out)
     for p in protected:
         if _is_same_file(target, p):
-            msg = f"{out}: is one of the input files; refusing to overwrite it (choose another name)."
+            msg = (f"{out}: is one of the input files; refusing to overwrite it "
+                   "(choose another name).")
             raise ImageFileError(msg)
     if target.is_dir():
         msg = f"{out}: is a directory; give a file name ending in .nii.gz."
