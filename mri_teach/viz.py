@@ -149,7 +149,7 @@ def _series_values(data: Any, mask: Any) -> np.ndarray:
         msg = f"`mask` gives {len(masks)} masks for {len(arrays)} images; give one per image."
         raise InputError(msg)
     parts = []
-    for arr, m in zip(arrays, masks):
+    for arr, m in zip(arrays, masks, strict=False):
         arr = np.asarray(arr, dtype=np.float64)
         if m is not None:
             m = np.asarray(m, dtype=bool)
@@ -306,11 +306,13 @@ def show_plane(
     if not isinstance(window, Window):
         msg = f"`window` must be a mri_teach.viz.Window; got {type(window).__name__}."
         raise InputError(msg)
+    import matplotlib as mpl
+
     slice2d = orientation.plane_slice(np.asarray(data), plane, int(index))
     image = ax.imshow(
         slice2d.T,
         origin="lower",
-        cmap=cmap,
+        cmap=mpl.colormaps[cmap].with_extremes(bad="black"),
         vmin=window.low,
         vmax=window.high,
         interpolation="nearest",
@@ -526,3 +528,936 @@ SLIDE_STYLE: dict[str, Any] = {
 
 def _check_plane(plane: str) -> str:
     return check_choice(plane, orientation.PLANES, name="plane")
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+_FOCUS = ("gluteus_medius", "gluteus_minimus", "tensor_fasciae_latae")
+
+
+def _image_and_size(image: Any, voxel_size_mm: Sequence[float] | None):
+    """Array + voxel size from an ndarray or a Volume-like record (``.data``, voxel size)."""
+    if hasattr(image, "data") and not isinstance(image, np.ndarray):
+        if voxel_size_mm is None:
+            voxel_size_mm = getattr(image, "voxel_size_mm", None)
+        image = image.data
+    data = np.asarray(image)
+    if data.ndim != 3:
+        msg = f"expected a 3D RAS volume; got an array of shape {data.shape}."
+        raise InputError(msg)
+    return data, (tuple(float(v) for v in voxel_size_mm) if voxel_size_mm is not None else None)
+
+
+def _labels_and_table(labels: Any, table: Mapping[int, str] | None):
+    if hasattr(labels, "data") and not isinstance(labels, np.ndarray):
+        if table is None:
+            table = getattr(labels, "table", None)
+        labels = labels.data
+    if table is None:
+        msg = "`table` (label value -> name) is required with a plain label array."
+        raise InputError(msg)
+    return np.asarray(labels), {int(k): str(v) for k, v in dict(table).items()}
+
+
+def _values_of(table: Mapping[int, str], structures: Iterable[str]) -> list[int]:
+    wanted = set(structures)
+    return [v for v, n in table.items() if anatomy.parse_name(n)[0] in wanted]
+
+
+def best_index(labels: np.ndarray, table: Mapping[int, str], plane: str = "axial",
+               structures: Iterable[str] = _FOCUS) -> int:
+    """Slice index with the most voxels of `structures` (default Gmed, Gmin and TFL).
+
+    Falls back to the middle slice when none of them is labelled.
+
+    Examples
+    --------
+    >>> lab = np.zeros((4, 4, 3), int); lab[:2, :2, 2] = 5
+    >>> best_index(lab, {5: "gluteus_medius_right"})
+    2
+    """
+    axis = orientation.plane_axes(plane)[0]
+    values = _values_of(table, structures)
+    labels = np.asarray(labels)
+    if values:
+        inside = np.isin(labels, values)
+        other = tuple(a for a in range(3) if a != axis)
+        counts = inside.sum(axis=other)
+        if counts.max() > 0:
+            return int(np.argmax(counts))
+    return labels.shape[axis] // 2
+
+
+def _style(slide: bool):
+    import matplotlib.pyplot as plt
+
+    return plt.rc_context(SLIDE_STYLE if slide else {})
+
+
+def _new_figure(fig, slide: bool, size: tuple[float, float] | None = None):
+    import matplotlib.pyplot as plt
+
+    if fig is not None:
+        return fig
+    if size is None:
+        size = SLIDE_SIZE_IN if slide else (10.0, 5.6)
+    return plt.figure(figsize=size, layout="constrained")
+
+
+def _short_name(name: str) -> str:
+    structure, side = anatomy.parse_name(name)
+    abbrev = anatomy.MUSCLES[structure].abbrev if structure in anatomy.MUSCLES else structure
+    return f"{side[0].upper()} {abbrev}" if side else abbrev
+
+
+# --- (a) case panel --------------------------------------------------------------------------
+
+
+def plot_case_panel(
+    t1: Any,
+    stir: Any,
+    labels: Any,
+    table: Mapping[int, str] | None = None,
+    *,
+    plane: str = "axial",
+    index: int | None = None,
+    windows: Mapping[str, Window] | Sequence[Window] | None = None,
+    highlight: Iterable[str] | None = None,
+    neurological: bool = False,
+    voxel_size_mm: Sequence[float] | None = None,
+    outline_names: Iterable[str] | None = None,
+    title: str | None = None,
+    scale_bar_mm: float = 50,
+    slide: bool = True,
+    fig=None,
+):
+    """T1 and STIR side by side at the same level with ROI outlines, legend and markers.
+
+    Parameters
+    ----------
+    t1, stir : ndarray of shape (I, J, K) or Volume
+        RAS+ volumes on the same grid (use ``load_pair``'s STIR resampled to the T1 grid).
+    labels : ndarray of int or LabelMap
+        Label map on that grid.
+    table : mapping int -> str, optional
+        Label names (taken from a LabelMap if not given).
+    plane : {'axial', 'coronal', 'sagittal'}, default 'axial'
+    index : int, optional
+        Slice index; default the slice with the most Gmed/Gmin/TFL voxels.
+    windows : {'T1': Window, 'STIR': Window} or (Window, Window), optional
+        Locked windows; default the 1st-99th percentile of *each whole volume*.
+    highlight : iterable of str, optional
+        Label names to point at with arrows (e.g. the affected muscles).
+    neurological : bool, default False
+        Radiological by default: patient right on screen left.
+    voxel_size_mm : 3 floats, optional
+        Pixel aspect and scale bar (taken from a Volume if not given).
+    outline_names : iterable of str, optional
+        Only outline these labels/structures (default every muscle).
+    slide : bool, default True
+        16:9 slide styling (:data:`SLIDE_STYLE`).
+    fig : matplotlib Figure, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0]`` is T1, ``fig.axes[1]`` STIR.
+    """
+    plane = _check_plane(plane)
+    t1d, vox = _image_and_size(t1, voxel_size_mm)
+    stird, vox2 = _image_and_size(stir, voxel_size_mm)
+    vox = vox or vox2
+    labd, table = _labels_and_table(labels, table)
+    if not (t1d.shape == stird.shape == labd.shape):
+        msg = (f"T1 {t1d.shape}, STIR {stird.shape} and labels {labd.shape} must share one "
+               "grid; resample the STIR onto the T1 grid with mri_teach.io.load_pair.")
+        raise InputError(msg)
+    if index is None:
+        index = best_index(labd, table, plane)
+    if windows is None:
+        w1, w2 = window_from_percentiles(t1d), window_from_percentiles(stird)
+    elif isinstance(windows, Mapping):
+        w1, w2 = windows["T1"], windows["STIR"]
+    else:
+        w1, w2 = windows
+    highlight = list(highlight or [])
+    with _style(slide):
+        fig = _new_figure(fig, slide)
+        axes = fig.subplots(1, 2)
+        lab2d = orientation.plane_slice(labd, plane, index)
+        _, xa, _ = orientation.plane_axes(plane)
+        names_drawn: set[str] = set()
+        for ax, data, window, name in ((axes[0], t1d, w1, "T1"), (axes[1], stird, w2, "STIR")):
+            show_plane(ax, data, plane, index, window, neurological=neurological,
+                       voxel_size_mm=vox)
+            drawn = draw_label_outlines(ax, lab2d, table, outline_names, linewidth=2.0)
+            names_drawn.update(drawn)
+            if vox is not None and scale_bar_mm:
+                add_scale_bar(ax, vox[xa], scale_bar_mm)
+            ax.set_title(name)
+            ax.set_gid(f"panel-{name}")
+            _annotate(ax, lab2d, table, highlight)
+        if names_drawn:
+            handles = legend_handles(names_drawn)
+            fig.legend(handles=handles, loc="outside lower center",
+                       ncol=min(len(handles), 4), frameon=False)
+        conv = "neurological" if neurological else "radiological"
+        fig.suptitle(title or f"T1 vs STIR, {plane} slice {index} ({conv} view)")
+    return fig
+
+
+def _annotate(ax, lab2d: np.ndarray, table: Mapping[int, str], names: list[str]) -> None:
+    """Label `names` with arrows from text placed near the screen edge of their side."""
+    if not names:
+        return
+    inverted = ax.xaxis_inverted()
+    center_x = lab2d.shape[0] / 2
+    groups: dict[str, list[tuple[float, float, str]]] = {"left": [], "right": []}
+    for name in names:
+        values = [v for v, n in table.items() if n == name]
+        pts = np.argwhere(np.isin(lab2d, values)) if values else np.empty((0, 2))
+        if pts.size == 0:
+            continue
+        cx, cy = pts.mean(axis=0)
+        on_screen_left = (cx > center_x) if inverted else (cx < center_x)
+        groups["left" if on_screen_left else "right"].append((cy, cx, name))
+    y_slots = (0.9, 0.76, 0.28, 0.14, 0.62)  # avoid the R/L marker at mid-height
+    for edge, items in groups.items():
+        items.sort(reverse=True)  # top of the screen first
+        slots = sorted(y_slots[: len(items)], reverse=True) if len(items) <= 5 else \
+            list(np.linspace(0.9, 0.1, len(items)))
+        for (cy, cx, name), ty in zip(items, slots, strict=False):
+            tx = 0.13 if edge == "left" else 0.87
+            ann = ax.annotate(_short_name(name), xy=(cx, cy), xycoords="data",
+                              xytext=(tx, ty), textcoords="axes fraction",
+                              ha="center", va="center", color="white", fontweight="bold",
+                              path_effects=_outlined(),
+                              arrowprops={"arrowstyle": "-|>", "color": "white", "lw": 2,
+                                          "shrinkA": 4, "shrinkB": 3,
+                                          "path_effects": _outlined()})
+            ann.set_gid(f"highlight-{name}")
+
+
+# --- (b) SIR chart ---------------------------------------------------------------------------
+
+#: Teaching-default thresholds (domain.md 1.4), used when no rule set is given and
+#: :mod:`mri_teach.staging` is not importable.
+_DEFAULT_THRESHOLDS = {"stir_abnormal": 1.15, "t1_mild": 1.10, "t1_marked": 1.35,
+                       "atrophy": 0.85}
+
+
+def _thresholds(rules: Any = None) -> dict[str, float]:
+    if rules is None:
+        try:
+            from mri_teach import staging
+
+            rules = getattr(staging, "DEFAULT_RULES", None)
+        except ImportError:
+            rules = None
+    out = dict(_DEFAULT_THRESHOLDS)
+    if rules is None:
+        return out
+    src = rules if isinstance(rules, Mapping) else {
+        k: getattr(rules, k) for k in dir(rules) if not k.startswith("_")}
+    aliases = {
+        "stir_abnormal": ("stir_abnormal", "stir_sir_min", "stir_min", "stir_threshold"),
+        "t1_mild": ("t1_mild", "t1_mild_min", "t1_sir_mild", "t1_fat_mild"),
+        "t1_marked": ("t1_marked", "t1_marked_min", "t1_sir_marked", "t1_fat_marked"),
+        "atrophy": ("atrophy", "atrophy_max", "volume_ratio_max", "atrophy_ratio"),
+    }
+    for key, names in aliases.items():
+        for n in names:
+            value = src.get(n)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[key] = float(value)
+                break
+    return out
+
+
+def _analysis_dict(analysis: Any) -> dict:
+    if hasattr(analysis, "to_dict"):
+        analysis = analysis.to_dict()
+    if not isinstance(analysis, Mapping) or "muscles" not in analysis:
+        msg = ("`analysis` must be an Analysis or its to_dict() form with a 'muscles' list "
+               "(see `mri-teach analyze --json`).")
+        raise InputError(msg)
+    return dict(analysis)
+
+
+def _finite(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _muscle_rows(muscles: list[Mapping], include: Iterable[str] | None) -> list[str]:
+    present = []
+    for m in muscles:
+        if not any(math.isfinite(_finite(m.get(k))) for k in ("t1_sir", "stir_sir")):
+            continue
+        structure = m.get("muscle") or anatomy.parse_name(m["name"])[0]
+        if structure not in present:
+            present.append(structure)
+    if include is not None:
+        keep = set(include)
+        present = [s for s in present if s in keep]
+    order = {s: i for i, s in enumerate(MUSCLE_COLORS)}
+    return sorted(present, key=lambda s: order.get(s, len(order)))
+
+
+def _dot_outline():
+    from matplotlib import patheffects
+
+    return [patheffects.Stroke(linewidth=5, foreground="0.15"), patheffects.Normal()]
+
+
+def _stage_text(by_key: Mapping, structure: str) -> str:
+    parts = []
+    for side in ("right", "left"):
+        m = by_key.get((structure, side))
+        stage = (m or {}).get("stage")
+        if stage and stage != "normal":
+            parts.append(f"{side[0].upper()} {stage}")
+    return ", ".join(parts) if parts else "normal"
+
+
+def plot_sir_chart(analysis: Any, *, rules: Any = None, muscles: Iterable[str] | None = None,
+                   title: str | None = None, slide: bool = True, fig=None):
+    """Per-muscle T1 and STIR signal-intensity ratios by side, with bands and thresholds.
+
+    Each row is a muscle; a filled dot is the patient's right muscle, an open dot the left.
+    The grey band is the normal range (the reciprocal of the threshold up to the
+    threshold, since contralateral ratios are reciprocal); dashed lines are the staging
+    thresholds of the rule set (teaching defaults, domain.md 1.4).
+
+    Parameters
+    ----------
+    analysis : Analysis or dict
+        ``staging.analyze(...)`` result or its ``to_dict()`` (``analyze --json``) form.
+    rules : RuleSet or mapping, optional
+        Thresholds (default ``staging.DEFAULT_RULES``).
+    muscles : iterable of str, optional
+        Structures to show (default all in the analysis).
+    slide : bool, default True
+    fig : matplotlib Figure, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0]`` T1 ratios, ``fig.axes[1]`` STIR ratios.
+    """
+    result = _analysis_dict(analysis)
+    entries = list(result["muscles"])
+    th = _thresholds(rules)
+    rows = _muscle_rows(entries, muscles)
+    if not rows:
+        msg = "`analysis` has no muscles to chart (check `muscles=`)."
+        raise InputError(msg)
+    by_key = {}
+    for m in entries:
+        structure = m.get("muscle") or anatomy.parse_name(m["name"])[0]
+        side = m.get("side") or anatomy.parse_name(m["name"])[1]
+        by_key[(structure, side)] = m
+    with _style(slide):
+        fig = _new_figure(fig, slide)
+        axes = fig.subplots(1, 2, sharey=True)
+        y = np.arange(len(rows))[::-1]
+        specs = (
+            (axes[0], "t1_sir", "T1 ratio", [(th["t1_mild"], "mild fat"),
+                                             (th["t1_marked"], "marked fat")], th["t1_mild"]),
+            (axes[1], "stir_sir", "STIR ratio", [(th["stir_abnormal"], "edema")],
+             th["stir_abnormal"]),
+        )
+        all_values = []
+        for ax, key, label, lines, band_hi in specs:
+            ax.axvspan(1.0 / band_hi, band_hi, color="0.88", zorder=0, label="normal band")
+            ax.axvline(1.0, color="0.5", lw=1.5, zorder=1)
+            for value, text in lines:
+                ax.axvline(value, color="0.2", ls="--", lw=2, zorder=1)
+                ax.text(value, 1.0, f" {text}\n {value:g}", transform=ax.get_xaxis_transform(),
+                        ha="left", va="bottom", fontsize=None)
+            for yi, structure in zip(y, rows, strict=False):
+                color = MUSCLE_COLORS.get(structure, OTHER_COLOR)
+                for side, face, dy in (("right", color, 0.14), ("left", "white", -0.14)):
+                    m = by_key.get((structure, side))
+                    if m is None:
+                        continue
+                    v = _finite(m.get(key))
+                    if not math.isfinite(v):
+                        continue
+                    all_values.append(v)
+                    ax.plot([v], [yi + dy], "o", ms=13, mfc=face, mec=color, mew=3,
+                            zorder=3, gid=f"{key}-{structure}-{side}",
+                            path_effects=_dot_outline())
+            ax.set_xlabel(label)
+            ax.grid(axis="x", color="0.8", lw=0.8)
+        lo = min([0.8, *[v for v in all_values if v > 0]]) - 0.05
+        hi = max([1.5, *all_values]) + 0.1
+        for ax in axes:
+            ax.set_xlim(max(lo, 0.0), hi)
+        axes[0].set_yticks(y, [anatomy.MUSCLES[s].abbrev if s in anatomy.MUSCLES else s
+                               for s in rows])
+        axes[0].set_ylim(-0.7, len(rows) - 0.3)
+        stage_ax = axes[1].twinx()
+        stage_ax.set_ylim(axes[0].get_ylim())
+        stage_ax.set_yticks(y, [_stage_text(by_key, s) for s in rows])
+        stage_ax.tick_params(axis="y", length=0)
+        stage_ax.spines["right"].set_visible(False)
+        stage_ax.set_gid("stage-labels")
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D([0], [0], marker="o", ls="", ms=13, mfc="0.3", mec="0.3", mew=3,
+                   label="right"),
+            Line2D([0], [0], marker="o", ls="", ms=13, mfc="white", mec="0.3", mew=3,
+                   label="left"),
+        ]
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="0.88", label="normal band"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+        pattern = result.get("pattern") or {}
+        default_title = "Signal-intensity ratios (muscle / reference)"
+        if pattern.get("nerve") and pattern.get("nerve") != "none":
+            nerve = anatomy.CAUSE_INFO.get(pattern["nerve"])
+            nerve_text = nerve.display if nerve else str(pattern["nerve"])
+            default_title = f"{pattern.get('side', '')} {nerve_text}: {pattern.get('stage', '')}"
+            default_title = default_title.strip()
+        fig.suptitle(title or default_title)
+    return fig
+
+
+# --- (e) innervation -------------------------------------------------------------------------
+
+#: Schematic nerve tree of the diagram: (nerve key, text, exit relative to piriformis, muscles).
+#: Courses from domain.md 3.2 (superior gluteal nerve above piriformis) and 3.3 (inferior
+#: gluteal and sciatic nerves below it); femoral/obturator from domain.md 3.1.
+_NERVE_TREE = (
+    ("superior_gluteal", "superior gluteal n.", "above piriformis",
+     ("gluteus_medius", "gluteus_minimus", "tensor_fasciae_latae")),
+    ("inferior_gluteal", "inferior gluteal n.", "below piriformis", ("gluteus_maximus",)),
+    ("sciatic", "sciatic n.", "below piriformis", ("hamstrings",)),
+    ("femoral", "femoral n.", "lumbar plexus", ("iliacus", "sartorius", "rectus_femoris")),
+    ("obturator", "obturator n.", "lumbar plexus", ("adductors", "obturator_externus")),
+)
+
+
+def _territory(nerve: str) -> frozenset[str]:
+    check_choice(nerve, anatomy.CAUSES, name="nerve")
+    return anatomy.LESION_MUSCLES[nerve]
+
+
+def plot_innervation(nerve: str = "superior_gluteal", side: str = "right", *,
+                     labels: Any = None, table: Mapping[int, str] | None = None,
+                     background: Any = None, index: int | None = None,
+                     window: Window | None = None, neurological: bool = False,
+                     slide: bool = True, fig=None):
+    """Schematic of the candidate nerve and its muscles, optionally beside a shaded slice.
+
+    The diagram shows the sacral plexus leaving through the greater sciatic foramen: the
+    superior gluteal nerve above piriformis to gluteus medius, gluteus minimus and TFL
+    (domain.md 3.2), the inferior gluteal and sciatic nerves below it (domain.md 3.3), and
+    the femoral and obturator nerves of the lumbar plexus. The territory of `nerve`
+    (``anatomy.LESION_MUSCLES``) is drawn in the palette colours; everything else is grey.
+
+    Parameters
+    ----------
+    nerve : str, default 'superior_gluteal'
+        A cause from ``anatomy.CAUSES``.
+    side : {'left', 'right'}, default 'right'
+    labels, table : optional
+        A label map (RAS) to show an axial slice with the territory of `side` shaded.
+    background : ndarray or Volume, optional
+        Image under the shaded slice (e.g. the T1).
+    index : int, optional
+        Axial slice (default: most Gmed/Gmin/TFL voxels).
+    window : Window, optional
+        Window of `background`.
+    slide : bool, default True
+    fig : matplotlib Figure, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0]`` is the diagram.
+    """
+    territory = _territory(nerve)
+    check_choice(side, anatomy.SIDES, name="side")
+    info = anatomy.CAUSE_INFO[nerve]
+    with _style(slide):
+        fig = _new_figure(fig, slide)
+        if labels is not None:
+            ax, ax_img = fig.subplots(1, 2, width_ratios=[1.5, 1])
+        else:
+            ax, ax_img = fig.subplots(1, 1), None
+        _draw_nerve_tree(ax, nerve, territory)
+        ax.set_title(f"{side} {info.display}", loc="left")
+        if ax_img is not None:
+            _territory_slice(ax_img, labels, table, background, index, window, territory,
+                             side, neurological)
+    return fig
+
+
+def _text_on(face: str) -> str:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(face)
+    return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.35 else "0.1"
+
+
+def _draw_nerve_tree(ax, nerve: str, territory: frozenset[str]) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    grey, dark = "0.72", "0.1"
+    step, gap, top = 0.95, 0.5, 11.6
+    ax.set_xlim(0, 12)
+    ax.set_axis_off()
+    ax.set_gid("innervation-diagram")
+
+    def box(x, y, w, h, text, face, edge, gid, bold=False):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.04,rounding_size=0.15",
+                                    facecolor=face, edgecolor=edge, linewidth=2.5, gid=gid))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center",
+                color=_text_on(face), fontweight="bold" if bold else "normal")
+
+    # vertical slots: one per muscle, groups at least two slots tall
+    y = top
+    centres: dict[str, tuple[float, list[float]]] = {}
+    for key, _, _, muscles in _NERVE_TREE:
+        n = max(len(muscles), 2)
+        slots = [y - step * i for i in range(n)]
+        centre = float(np.mean(slots))
+        ys = slots if len(muscles) == n else [centre]
+        centres[key] = (centre, ys)
+        y = slots[-1] - step - gap
+        if key == "superior_gluteal":
+            pir_y = y + step / 2  # piriformis sits between the nerves above and below it
+            y -= step
+    ax.set_ylim(y + step / 2, top + step)
+    sacral_hot = nerve in ("sacral_plexus", "l5_root", "s1_root")
+    sac_c = float(np.mean([centres[k][0] for k in ("superior_gluteal", "sciatic")]))
+    box(0.05, sac_c - 1.0, 2.3, 2.0, "sacral\nplexus\nL4-S3", "#FFF3C4" if sacral_hot else "white",
+        dark if sacral_hot else grey, "box-sacral-plexus", bold=sacral_hot)
+    lum_c = float(np.mean([centres[k][0] for k in ("femoral", "obturator")]))
+    box(0.05, lum_c - 1.0, 2.3, 2.0, "lumbar\nplexus\nL2-L4", "white", grey, "box-lumbar-plexus")
+    pir_hot = "piriformis" in territory
+    box(3.4, pir_y - 0.42, 2.5, 0.84, "piriformis",
+        MUSCLE_COLORS["piriformis"] if pir_hot else "0.92", dark, "box-piriformis", bold=pir_hot)
+    for key, text, exit_text, muscles in _NERVE_TREE:
+        hot = bool(territory & set(muscles))
+        color = dark if hot else grey
+        lw = 5 if hot else 2.5
+        yc, ys = centres[key]
+        start = lum_c if key in ("femoral", "obturator") else sac_c
+        ax.plot([2.35, 2.55, 5.5, 8.9], [start, yc, yc, yc], color=color, lw=lw,
+                solid_capstyle="round", solid_joinstyle="round", gid=f"nerve-{key}",
+                zorder=3 if hot else 2)
+        ax.text(2.9, yc + 0.1, text, ha="left", va="bottom", color=color,
+                fontweight="bold" if hot else "normal")
+        ax.text(2.9, yc - 0.1, exit_text, ha="left", va="top", color=color)
+        for ym, m in zip(ys, muscles, strict=False):
+            m_hot = m in territory
+            ax.plot([8.9, 9.3], [yc, ym], color=color, lw=lw)
+            box(9.3, ym - 0.4, 2.6, 0.8, anatomy.MUSCLES[m].abbrev,
+                MUSCLE_COLORS[m] if m_hot else "white", dark if m_hot else grey,
+                f"box-{m}", bold=m_hot)
+    if "multifidus" in territory:
+        box(0.05, top - 0.2, 2.3, 1.0, "multifidus", MUSCLE_COLORS["multifidus"], dark,
+            "box-multifidus", bold=True)
+
+
+def _territory_slice(ax, labels, table, background, index, window, territory, side,
+                     neurological) -> None:
+    from matplotlib.colors import to_rgba
+
+    labd, table = _labels_and_table(labels, table)
+    if index is None:
+        index = best_index(labd, table, "axial")
+    if background is not None:
+        bg, vox = _image_and_size(background, None)
+    else:
+        bg, vox = (labd > 0).astype(np.float32), None
+    if window is None:
+        window = window_from_percentiles(bg)
+    show_plane(ax, bg, "axial", index, window, neurological=neurological, voxel_size_mm=vox)
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    lab2d = orientation.plane_slice(labd, "axial", index)
+    hot = [anatomy.label_name(m, side) for m in territory]
+    for value, name in table.items():
+        if name not in hot:
+            continue
+        mask = (lab2d == value).T
+        if not mask.any():
+            continue
+        rgba = np.zeros((*mask.shape, 4))
+        rgba[mask] = to_rgba(muscle_color(name), 0.75)
+        ax.imshow(rgba, origin="lower", interpolation="nearest", aspect=ax.get_aspect(),
+                  extent=ax.images[0].get_extent())
+    ax.set_xlim(xlim)  # imshow resets the limits: keep the radiological inversion
+    ax.set_ylim(ylim)
+    draw_label_outlines(ax, lab2d, table, linewidth=1.2)
+    ax.set_title(f"territory, {side} side")
+
+
+# --- (f) montage -----------------------------------------------------------------------------
+
+
+def plot_montage(volume: Any, plane: str, indices: Sequence[int], window: Window | None = None,
+                 labels: Any = None, table: Mapping[int, str] | None = None, *,
+                 ncols: int | None = None, neurological: bool = False,
+                 voxel_size_mm: Sequence[float] | None = None, title: str | None = None,
+                 slide: bool = True, fig=None):
+    """Several slices of one volume with one locked window (and optional outlines).
+
+    Parameters
+    ----------
+    volume : ndarray of shape (I, J, K) or Volume
+    plane : {'axial', 'coronal', 'sagittal'}
+    indices : sequence of int
+        Slice indices, shown in this order.
+    window : Window, optional
+        Default: 1st-99th percentile of the whole volume (the same for every panel).
+    labels, table : optional
+        Label map on the same grid; outlines in the palette.
+    ncols : int, optional
+    slide : bool, default True
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plane = _check_plane(plane)
+    data, vox = _image_and_size(volume, voxel_size_mm)
+    indices = [int(i) for i in indices]
+    if not indices:
+        msg = "`indices` is empty; give at least one slice index."
+        raise InputError(msg)
+    if window is None:
+        window = window_from_percentiles(data)
+    labd = None
+    if labels is not None:
+        labd, table = _labels_and_table(labels, table)
+    ncols = ncols or min(len(indices), 4)
+    nrows = math.ceil(len(indices) / ncols)
+    with _style(slide):
+        fig = _new_figure(fig, slide)
+        axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+        for ax, k in zip(axes, indices, strict=False):
+            show_plane(ax, data, plane, k, window, neurological=neurological,
+                       voxel_size_mm=vox)
+            if labd is not None:
+                draw_label_outlines(ax, orientation.plane_slice(labd, plane, k), table)
+            ax.set_title(f"{plane} {k}")
+        for ax in axes[len(indices):]:
+            ax.set_axis_off()
+        if title:
+            fig.suptitle(title)
+    return fig
+
+
+# --- (c) timeline ------------------------------------------------------------------------------
+
+_STAGE_BAND_COLORS = {"too_early": "#F2F2F2", "acute": "#FCE3C4", "subacute": "#FFF1B3",
+                      "chronic": "#DCE6F2"}
+_STAGE_TEXT = {"too_early": "too\nearly", "acute": "acute", "subacute": "subacute",
+               "chronic": "chronic"}
+
+
+def expected_course(days: Any, *, field_t: float = 1.5, reinnervation_day: float | None = None,
+                    params: Any = None, ff0: float | None = None) -> dict[str, np.ndarray]:
+    """Noise-free T1 ratio, STIR ratio and volume ratio of a denervated muscle over time.
+
+    Uses the physics time course (:func:`mri_teach.physics.denervation_state`) and the
+    default T1-weighted and STIR sequences (:mod:`mri_teach.physics`), each ratio being the
+    denervated muscle's signal over a normal muscle's. This is what the phantom simulates
+    before noise and partial volume.
+
+    Returns
+    -------
+    dict
+        ``days``, ``t1_ratio``, ``stir_ratio``, ``volume_ratio`` (ndarrays).
+
+    Examples
+    --------
+    >>> c = expected_course([0, 90, 540])
+    >>> [round(float(v), 2) for v in c["stir_ratio"]][:1]
+    [1.0]
+    >>> bool(c["stir_ratio"][1] > 1.15 and c["volume_ratio"][2] < 0.85)
+    True
+    """
+    from mri_teach import physics
+
+    course = physics.DEFAULT_COURSE if params is None else params
+    muscle = physics.TISSUES[float(field_t)]["muscle"]
+    base_ff = muscle.ff if ff0 is None else float(ff0)
+    t1w = physics.T1W_DEFAULT
+    stir = physics.stir_sequence(field_t)
+    days = np.atleast_1d(np.asarray(days, dtype=float))
+    ref_t1 = physics.mixture_signal(muscle.pd, muscle.t1_ms, muscle.t2_ms, base_ff, t1w,
+                                    field_t=field_t)
+    ref_stir = physics.mixture_signal(muscle.pd, muscle.t1_ms, muscle.t2_ms, base_ff, stir,
+                                      field_t=field_t)
+    out = {k: np.empty_like(days) for k in ("t1_ratio", "stir_ratio", "volume_ratio")}
+    for n, d in enumerate(days):
+        s = physics.denervation_state(d, reinnervation_day=reinnervation_day, params=course,
+                                      ff0=base_ff)
+        t1 = muscle.t1_ms * s.t1_factor
+        t2 = muscle.t2_ms + s.dt2_ms
+        out["t1_ratio"][n] = physics.mixture_signal(muscle.pd, t1, t2, s.ff, t1w,
+                                                    field_t=field_t) / ref_t1
+        out["stir_ratio"][n] = physics.mixture_signal(muscle.pd, t1, t2, s.ff, stir,
+                                                      field_t=field_t) / ref_stir
+        out["volume_ratio"][n] = s.volume_factor
+    out["days"] = days
+    return out
+
+
+def _stage_bands(max_days: float):
+    from mri_teach import physics
+
+    cuts = physics.DEFAULT_STAGE_CUTS
+    edges = [0.0, cuts.too_early_below, cuts.acute_below, cuts.subacute_below, max_days]
+    names = ("too_early", "acute", "subacute", "chronic")
+    return list(zip(names, edges[:-1], edges[1:], strict=True))
+
+
+def plot_timeline(*, measured: Mapping[str, Any] | None = None, days: float | None = None,
+                  reinnervation_day: float | None = None, field_t: float = 1.5,
+                  params: Any = None, rules: Any = None, max_days: float = 720,
+                  title: str | None = None, slide: bool = True, fig=None):
+    """Expected STIR ratio, T1 ratio and volume against days since injury, with stage bands.
+
+    The curves are the noise-free time course of the phantom (:func:`expected_course`); the
+    shaded bands are the time stages of domain.md 1.4 (too early < 14 d, acute 14-30 d,
+    subacute 1-6 months, chronic > 6 months, teaching defaults); dashed lines are the
+    staging thresholds. The x axis has a square-root scale so the short acute phase stays
+    readable.
+
+    Parameters
+    ----------
+    measured : mapping, optional
+        The case's values: any of ``stir_ratio``, ``t1_ratio``, ``volume_ratio``.
+        Plotted at `days`, or as a horizontal line when the time is unknown.
+    days : float, optional
+        Days since injury of the case (e.g. ``truth['days']`` of a phantom case).
+    reinnervation_day : float, optional
+        Also draw the course with reinnervation from this day.
+    field_t : float, default 1.5
+    params : physics.DenervationCourse, optional
+    rules : RuleSet or mapping, optional
+        Thresholds (default ``staging.DEFAULT_RULES``).
+    max_days : float, default 720
+    slide : bool, default True
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes: STIR ratio, T1 ratio, volume ratio (top to bottom).
+    """
+    max_days = float(max_days)
+    if not max_days > 30:
+        msg = f"`max_days` must be > 30; got {max_days!r}."
+        raise InputError(msg)
+    grid = np.unique(np.concatenate([np.linspace(0, max_days, 400),
+                                     np.arange(0, min(max_days, 60), 0.5)]))
+    base = expected_course(grid, field_t=field_t, params=params)
+    reinn = (expected_course(grid, field_t=field_t, params=params,
+                             reinnervation_day=reinnervation_day)
+             if reinnervation_day is not None else None)
+    th = _thresholds(rules)
+    measured = dict(measured or {})
+    rows = (("stir_ratio", "STIR ratio", [(th["stir_abnormal"], "edema")]),
+            ("t1_ratio", "T1 ratio", [(th["t1_mild"], "mild fat"), (th["t1_marked"], "marked")]),
+            ("volume_ratio", "volume ratio", [(th["atrophy"], "atrophy")]))
+    with _style(slide):
+        fig = _new_figure(fig, slide)
+        axes = fig.subplots(3, 1, sharex=True)
+        for ax, (key, label, lines) in zip(axes, rows, strict=False):
+            ax.set_xscale("function", functions=(_sqrt_forward, _sqrt_inverse))
+            for stage, a, b in _stage_bands(max_days):
+                ax.axvspan(a, b, color=_STAGE_BAND_COLORS[stage], zorder=0, lw=0,
+                           gid=f"band-{stage}")
+            ax.plot(grid, base[key], color="#0072B2", lw=3.5, label="denervated",
+                    gid=f"curve-{key}")
+            if reinn is not None:
+                ax.plot(grid, reinn[key], color="#009E73", lw=3, ls="-.",
+                        label=f"reinnervation from day {reinnervation_day:g}",
+                        gid=f"curve-reinnervation-{key}")
+            ax.axhline(1.0, color="0.5", lw=1.2)
+            for value, text in lines:
+                ax.axhline(value, color="0.25", ls="--", lw=1.8)
+                ax.text(max_days, value, f"{text} ", ha="right", va="bottom", color="0.25")
+            v = _finite(measured.get(key))
+            if math.isfinite(v):
+                if days is not None:
+                    ax.plot([float(days)], [v], marker="*", ms=26, color="#D55E00",
+                            mec="black", mew=1.5, ls="", zorder=5, label="this case",
+                            gid=f"measured-{key}")
+                else:
+                    ax.axhline(v, color="#D55E00", lw=3, ls=":", label="this case",
+                               gid=f"measured-{key}")
+            ax.set_ylabel(label)
+            curves = [base[key]] + ([reinn[key]] if reinn is not None else [])
+            lo = min(*(float(np.min(c)) for c in curves), v if math.isfinite(v) else 9,
+                     *(t for t, _ in lines), 1.0)
+            hi = max(*(float(np.max(c)) for c in curves), v if math.isfinite(v) else 0,
+                     *(t for t, _ in lines), 1.0)
+            pad = 0.12 * (hi - lo + 0.1)
+            ax.set_ylim(lo - pad, hi + pad)
+        top = axes[0]
+        for stage, a, b in _stage_bands(max_days):
+            mid = _sqrt_inverse((_sqrt_forward(a) + _sqrt_forward(b)) / 2)
+            top.text(mid, 1.02, _STAGE_TEXT[stage].replace("\n", " ") if stage != "too_early"
+                     else "early", transform=top.get_xaxis_transform(), ha="center",
+                     va="bottom", rotation=0, gid=f"band-label-{stage}")
+        ticks = [t for t in (0, 14, 30, 90, 180, 365, 540, 720) if t <= max_days]
+        axes[-1].set_xticks(ticks, [str(t) for t in ticks])
+        axes[-1].set_xlim(0, max_days)
+        axes[-1].set_xlabel("days since injury (square-root scale)")
+        handles, labels_ = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels_, loc="outside lower center", ncol=len(handles),
+                   frameon=False)
+        fig.suptitle(title or "Expected denervation time course (phantom, noise-free)")
+    return fig
+
+
+def _sqrt_forward(x):
+    return np.sqrt(np.clip(x, 0, None))
+
+
+def _sqrt_inverse(x):
+    return np.square(x)
+
+
+# --- (d) stage gallery -------------------------------------------------------------------------
+
+#: Days of the four gallery columns: normal, acute (~3 weeks), subacute (~3 months), chronic
+#: (~18 months); time stages of domain.md 1.4.
+GALLERY_DAYS = (0.0, 21.0, 90.0, 540.0)
+
+
+def _stir_on_t1_grid(case: Any) -> np.ndarray:
+    stir = np.asarray(case.stir)
+    t1 = np.asarray(case.t1)
+    stir_affine = getattr(case, "stir_affine", None)
+    if stir.shape == t1.shape and (stir_affine is None or
+                                   np.allclose(stir_affine, case.affine)):
+        return stir
+    resample = getattr(orientation, "resample_to_grid", None)
+    if resample is None:  # pragma: no cover - orientation always has it after issue 2
+        msg = "the STIR is on its own grid and orientation.resample_to_grid is unavailable."
+        raise InputError(msg)
+    out = resample(stir, stir_affine, t1.shape, case.affine, order=1, cval=0.0)
+    return np.nan_to_num(np.asarray(out, dtype=np.float32))
+
+
+def make_gallery_cases(*, cause: str = "superior_gluteal", side: str = "right",
+                       days: Sequence[float] = GALLERY_DAYS, preset: str = "fast",
+                       rng: int = 0, **kwargs: Any) -> list:
+    """Phantom cases of one individual (one seed) at each of `days` (day 0: no lesion)."""
+    from mri_teach import phantom
+
+    cases = []
+    for d in days:
+        c = "none" if float(d) <= 0 else cause
+        cases.append(phantom.make_case(cause=c, side=side, days=float(d), preset=preset,
+                                       rng=rng, **kwargs))
+    return cases
+
+
+def _column_title(case: Any, d: float) -> str:
+    if float(d) <= 0:
+        return "normal"
+    stage = None
+    truth = getattr(case, "truth", None) or {}
+    stage = truth.get("time_stage")
+    if stage is None:
+        from mri_teach import physics
+
+        stage = physics.time_stage(d)
+    return f"{str(stage).replace('_', ' ')}\n{_days_text(d)}"
+
+
+def _days_text(d: float) -> str:
+    d = float(d)
+    if d < 60:
+        return f"{d:g} days"
+    return f"{d / 30.4375:.0f} months"
+
+
+def plot_stage_gallery(cases: Sequence[Any] | None = None, *, days: Sequence[float] = GALLERY_DAYS,
+                       cause: str = "superior_gluteal", side: str = "right",
+                       preset: str = "fast", rng: int = 0, plane: str = "axial",
+                       index: int | None = None, neurological: bool = False,
+                       outlines: bool = True, title: str | None = None, slide: bool = True,
+                       fig=None):
+    """The same level at normal, acute, subacute and chronic: T1 row and STIR row.
+
+    Windows are locked per sequence across the columns (one window from all four T1
+    volumes, one from all four STIR volumes), so the brightening and the fat are real.
+
+    Parameters
+    ----------
+    cases : sequence of phantom Case, optional
+        Already simulated cases (same anatomy); default: built with
+        :func:`make_gallery_cases` (``phantom.make_case``) at `days`.
+    days : sequence of float, default (0, 21, 90, 540)
+    cause, side, preset, rng : passed to ``phantom.make_case``
+    plane : str, default 'axial'
+    index : int, optional
+        Slice; default the one with most Gmed/Gmin/TFL voxels in the first case.
+    outlines : bool, default True
+        Outline Gmed, Gmin and TFL (thin lines, palette colours).
+    slide : bool, default True
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes in row-major order: T1 columns, then STIR columns.
+    """
+    plane = _check_plane(plane)
+    if cases is None:
+        cases = make_gallery_cases(cause=cause, side=side, days=days, preset=preset, rng=rng)
+    cases = list(cases)
+    if len(days) != len(cases):
+        days = [float((getattr(c, "truth", None) or {}).get("days", 0.0)) for c in cases]
+    t1s = [np.asarray(c.t1) for c in cases]
+    stirs = [_stir_on_t1_grid(c) for c in cases]
+    labels0 = np.asarray(cases[0].labels)
+    table = {int(k): str(v) for k, v in dict(cases[0].label_table).items()}
+    if index is None:
+        index = best_index(labels0, table, plane)
+    vox = None
+    try:
+        from mri_teach.orientation import voxel_sizes
+
+        vox = voxel_sizes(cases[0].affine)
+    except (ImportError, AttributeError):  # pragma: no cover
+        vox = None
+    w_t1 = window_from_percentiles(t1s)
+    w_stir = window_from_percentiles(stirs)
+    with _style(slide):
+        fig = _new_figure(fig, slide)
+        axes = fig.subplots(2, len(cases))
+        axes = np.atleast_2d(axes)
+        for col, (case, d) in enumerate(zip(cases, days, strict=False)):
+            lab2d = orientation.plane_slice(np.asarray(case.labels), plane, index)
+            for row, (vols, window, seq) in enumerate(((t1s, w_t1, "T1"),
+                                                       (stirs, w_stir, "STIR"))):
+                ax = axes[row, col]
+                show_plane(ax, vols[col], plane, index, window, neurological=neurological,
+                           voxel_size_mm=vox, markers=True)
+                if outlines:
+                    draw_label_outlines(ax, lab2d, table, _FOCUS, linewidth=1.0)
+                ax.set_gid(f"gallery-{seq}-{col}")
+                if row == 0:
+                    ax.set_title(_column_title(case, d))
+                if col == 0:
+                    ax.set_ylabel(seq, fontweight="bold")
+                    ax.yaxis.label.set_visible(True)
+        conv = "neurological" if neurological else "radiological"
+        fig.suptitle(title or f"{side} {anatomy.CAUSE_INFO[cause].display}: same level over "
+                     f"time ({conv}; windows locked per row)")
+    return fig
