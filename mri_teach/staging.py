@@ -491,12 +491,11 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
     kw = dict(table=muscle_table, rim=rim, robust=robust)
     s_t1 = stats.label_stats(t1_data, lab_t1, voxel_volume_ml=_voxel_ml(t1_aff), **kw)
     s_st = stats.label_stats(stir_img, lab_stir, voxel_volume_ml=_voxel_ml(stir_img_aff), **kw)
-    s_lab = stats.label_stats(np.zeros(lab_data.shape, np.float32), lab_data,
-                              voxel_volume_ml=_voxel_ml(lab_aff), table=muscle_table,
-                              percentiles=False)
+    lab_counts = stats.label_counts(lab_data, mus_values)
+    lab_vml = _voxel_ml(lab_aff)
     areas = stats.slice_areas(lab_data, values=mus_values) if mus_values else {}
-    if mus_values and all(s_t1[v].voxels == 0 for v in mus_values if s_lab[v].voxels > 0) \
-            and any(s_lab[v].voxels > 0 for v in mus_values):
+    if mus_values and all(s_t1[v].voxels == 0 for v in mus_values if lab_counts[v] > 0) \
+            and any(lab_counts[v] > 0 for v in mus_values):
         warnings_.append("the labels do not overlap the T1 image: check that the label map "
                          "belongs to these images (they meet through world coordinates)")
 
@@ -511,16 +510,16 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
     results: dict[int, MuscleResult] = {}
     for value, name in muscle_table.items():
         structure, side = parsed[value]
-        lab_r = s_lab[value]
+        n_lab = lab_counts[value]
         r1, r2 = s_t1[value], s_st[value]
         res = MuscleResult(
-            name=name, muscle=structure, side=side, voxels=lab_r.voxels,
-            volume_ml=lab_r.volume_ml, t1_mean=r1.mean, stir_mean=r2.mean, t1_sir=math.nan,
+            name=name, muscle=structure, side=side, voxels=n_lab,
+            volume_ml=n_lab * lab_vml, t1_mean=r1.mean, stir_mean=r2.mean, t1_sir=math.nan,
             stir_sir=math.nan, volume_ratio=math.nan, reference=None, stage="normal",
             reasons=[], label=value, t1_median=r1.median, stir_median=r2.median,
             t1_sd=r1.sd, stir_sd=r2.sd,
         )
-        if lab_r.voxels == 0:
+        if n_lab == 0:
             warnings_.append(f"ROI {name!r} has no voxels; it is listed but not assessed")
             res.role = "unassessable"
         elif r1.valid == 0 or r2.valid == 0:

@@ -34,6 +34,7 @@ from mri_teach.orientation import PLANES, plane_axes, resample_to_grid
 __all__ = [
     "RoiStats",
     "label_stats",
+    "label_counts",
     "roi_stats",
     "interior_mask",
     "labels_on_grid",
@@ -139,6 +140,37 @@ def _percentiles_sorted(seg: np.ndarray, qs) -> list[float]:
     return out
 
 
+def _compact_codes(flat_lab: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Codes 1..n for `values` (sorted), 0 for anything else; uint16 when n < 65535."""
+    dtype = np.uint16 if values.size < 65535 else np.int64
+    lo, hi = (int(flat_lab.min()), int(flat_lab.max())) if flat_lab.size else (0, 0)
+    if lo >= 0 and hi <= 50_000_000:
+        # lookup table: one gather, no int64 temporaries over the whole volume
+        lut = np.zeros(hi + 1, dtype=dtype)
+        inside = values[values <= hi]
+        lut[inside] = np.searchsorted(values, inside) + 1
+        return lut[flat_lab]
+    codes = np.searchsorted(values, flat_lab)
+    ok = (codes < values.size) & (values[np.minimum(codes, values.size - 1)] == flat_lab)
+    return np.where(ok, codes + 1, 0).astype(dtype)
+
+
+def label_counts(labels, values) -> dict[int, int]:
+    """Voxel count of each of `values` in `labels`, in one pass.
+
+    Examples
+    --------
+    >>> label_counts(np.array([0, 3, 3, 7]), [3, 7, 9])
+    {3: 2, 7: 1, 9: 0}
+    """
+    vals = np.array(sorted(int(v) for v in values), dtype=np.int64)
+    if vals.size == 0:
+        return {}
+    codes = _compact_codes(np.asarray(labels).ravel(), vals)
+    counts = np.bincount(codes, minlength=vals.size + 1)
+    return {int(v): int(counts[i + 1]) for i, v in enumerate(vals)}
+
+
 def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = None,
                 rim: bool = False, rim_plane: str = "axial", robust: bool = False,
                 mad_k: float = 3.0, percentiles: bool = True) -> dict[int, RoiStats]:
@@ -201,10 +233,7 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
     nan = math.nan
     if values.size == 0:
         return out
-    codes = np.searchsorted(values, flat_lab)
-    codes = np.where((codes < values.size) & (values[np.minimum(codes, values.size - 1)]
-                                              == flat_lab), codes + 1, 0)
-    codes = codes.astype(np.uint16 if values.size < 65535 else np.int64)
+    codes = _compact_codes(flat_lab, values)
     nlab = values.size + 1
     counts_all = np.bincount(codes, minlength=nlab)
     rim_ok = np.zeros(nlab, bool)
@@ -331,15 +360,13 @@ def slice_areas(labels, *, plane: str = "axial", values=None) -> dict[int, np.nd
     axis = plane_axes(plane)[0]
     ns = lab.shape[axis]
     vals = np.unique(lab) if values is None else np.asarray(sorted(set(values) | {0}))
-    vals = vals[vals != 0]
+    vals = vals[vals != 0].astype(np.int64)
     if vals.size == 0:
         return {}
-    codes = np.searchsorted(vals, lab)
-    ok = (codes < vals.size) & (vals[np.minimum(codes, vals.size - 1)] == lab)
-    sl_index = np.broadcast_to(
-        np.arange(ns).reshape([-1 if a == axis else 1 for a in range(lab.ndim)]), lab.shape)
-    flat = (codes[ok].astype(np.int64) * ns + sl_index[ok]).ravel()
-    table = np.bincount(flat, minlength=vals.size * ns).reshape(vals.size, ns)
+    table = np.zeros((vals.size, ns), dtype=np.int64)
+    for k in range(ns):  # one bincount per slice of compact codes: no full-volume temporaries
+        codes = _compact_codes(np.take(lab, k, axis=axis).ravel(), vals)
+        table[:, k] = np.bincount(codes, minlength=vals.size + 1)[1:]
     return {int(v): table[i] for i, v in enumerate(vals)}
 
 
