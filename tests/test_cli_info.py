@@ -118,6 +118,19 @@ def test_header_text_never_printed_unless_asked(tmp_path, rng, capsys):
     assert code == 0 and "PATIENT^SECRET" in out
 
 
+def test_header_extension_text_never_printed(tmp_path, rng, capsys):
+    img = nib.Nifti1Image(image(rng), LPS)
+    img.header.extensions.append(nib.nifti1.Nifti1Extension("comment", b"PATIENT^SECRET"))
+    img.header["aux_file"] = b"DOE^JANE"
+    path = tmp_path / "ext.nii.gz"
+    nib.save(img, path)
+    code, out, err = run(capsys, path)
+    assert code == 0 and "SECRET" not in out + err and "DOE" not in out + err
+    code, out, err = run(capsys, "--show-header-text", path)
+    assert "SECRET" not in out + err  # extensions are never decoded
+    assert "DOE^JANE" in out and "1 extension(s)" in out
+
+
 def test_info_json(tmp_path, rng, capsys):
     data = image(rng)
     path = write(tmp_path / "j.nii.gz", data, LPS)

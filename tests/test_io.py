@@ -243,6 +243,28 @@ def test_no_geometry_warns_side_unknown(tmp_path):
     assert vol.geometry_source == "none"
 
 
+def test_nifti2_and_extensions(tmp_path):
+    data, affine = ras_volume()
+    stored, stored_aff, codes = store(data, affine, (1, 0, 2), (-1, 1, -1))
+    img = nib.Nifti2Image(stored, stored_aff)
+    img.header.extensions.append(nib.nifti1.Nifti1Extension("comment", b"PATIENT^SECRET"))
+    path = tmp_path / "two.nii.gz"
+    nib.save(img, path)
+    vol = load_volume(path)
+    assert vol.original_axcodes == codes
+    np.testing.assert_array_equal(vol.data, data)
+    info = header_info(path, include_text=True)
+    assert info["format"] == "NIfTI-2"
+    assert "SECRET" not in repr(info)  # extensions are counted, never decoded
+    assert info["header_text"]["extensions"].startswith("1 extension")
+
+
+def test_home_relative_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    good_file(tmp_path, "home.nii.gz")
+    assert load_volume("~/home.nii.gz").shape == SHAPE_RAS
+
+
 def test_name_defaults_to_role_never_path(tmp_path):
     data, affine = ras_volume()
     path = write(tmp_path / "DOE^JOHN_19700101_T1.nii.gz", data, affine)
@@ -516,10 +538,15 @@ def test_save_refuses_inputs_even_with_overwrite(tmp_path, monkeypatch):
     for spelling in [src, "input.nii.gz", "./sub/../input.nii.gz", str(src)]:
         with pytest.raises(ImageFileError, match="one of the input files"):
             save_volume(np.ones((2, 2, 2)), np.eye(4), spelling, overwrite=True, inputs=[src])
-    link = tmp_path / "link.nii.gz"
-    link.symlink_to(src)
-    with pytest.raises(ImageFileError, match="one of the input files"):
-        save_volume(np.ones((2, 2, 2)), np.eye(4), link, overwrite=True, inputs=(src,))
+    if os.name != "nt":  # symlinks need privileges on Windows
+        link = tmp_path / "link.nii.gz"
+        link.symlink_to(src)
+        with pytest.raises(ImageFileError, match="one of the input files"):
+            save_volume(np.ones((2, 2, 2)), np.eye(4), link, overwrite=True, inputs=(src,))
+        hard = tmp_path / "hard.nii.gz"
+        os.link(src, hard)
+        with pytest.raises(ImageFileError, match="one of the input files"):
+            save_volume(np.ones((2, 2, 2)), np.eye(4), hard, overwrite=True, inputs=(src,))
     with pytest.raises(ImageFileError, match="one of the input files"):
         save_volume(np.ones((2, 2, 2)), np.eye(4), src, overwrite=True, inputs=str(src))
     # a loaded Volume protects its own file
@@ -546,6 +573,7 @@ def test_save_is_atomic_on_failure(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.nii.gz"]
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 def test_save_output_is_readable_by_others(tmp_path):
     out = save_volume(np.ones((2, 2, 2)), np.eye(4), tmp_path / "perm.nii")
     umask = os.umask(0)
@@ -643,6 +671,13 @@ def test_pair_accepts_volumes_and_nearest(tmp_path):
     assert pair.t1.name == "T1" and pair.stir.name == "STIR fu"
     vals = set(np.unique(pair.stir.data[np.isfinite(pair.stir.data)]).tolist())
     assert vals <= set(np.unique(st.data).tolist())
+
+
+@pytest.mark.parametrize("order", [-1, 6, 1.5, True, "linear"])
+def test_pair_rejects_bad_order(order):
+    vol = Volume(np.ones((3, 3, 3), np.float32), np.eye(4), (1.0, 1.0, 1.0))
+    with pytest.raises(InputError, match="`order` must be an integer 0..5"):
+        load_pair(vol, vol, order=order)
 
 
 def test_pair_without_overlap(tmp_path):

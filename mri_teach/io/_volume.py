@@ -125,7 +125,7 @@ def _as_path(path, *, name: str = "path") -> Path:
         msg = f"`{name}` is already a Volume; pass a file path to load."
         raise InputError(msg)
     try:
-        return Path(os.fspath(path))
+        return Path(os.fspath(path)).expanduser()
     except TypeError:
         msg = f"`{name}` must be a file path (str or Path); got {type(path).__name__}."
         raise InputError(msg) from None
@@ -559,6 +559,9 @@ def load_pair(t1, stir, *, order: int = 1) -> Pair:
     >>> pair.stir.shape, pair.stir.resampled, pair.stir.name, pair.stir_native.shape
     ((4, 4, 4), True, 'STIR', (4, 4, 2))
     """
+    if isinstance(order, bool) or order not in range(6):
+        msg = f"`order` must be an integer 0..5 (1 = trilinear); got {order!r}."
+        raise InputError(msg)
     t1v = _as_volume(t1, "T1")
     stirv = _as_volume(stir, "STIR")
     if _same_grid(t1v, stirv):
@@ -808,7 +811,10 @@ def header_info(path, *, max_voxels: int = MAX_VOXELS, include_text: bool = Fals
         notes.append(f"constant image (every voxel {vmin:g}): not usable as an intensity "
                      "image (fine as an empty mask)")
     text = {}
+    fields = stored_hdr.keys()
     for key in _FREE_TEXT_FIELDS:
+        if key not in fields:  # NIfTI-2 has no db_name
+            continue
         raw = stored_hdr[key].item()
         text[key] = raw.decode("latin-1", "replace").strip("\x00 ") if isinstance(
             raw, bytes) else str(raw)
