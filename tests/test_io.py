@@ -176,6 +176,13 @@ def test_dtypes_load_exactly_as_float32(tmp_path, rng, dtype, suffix):
     np.testing.assert_array_equal(vol.data, data.astype(np.float64))
 
 
+def test_unset_vox_offset_is_repaired(tmp_path):
+    data = np.arange(60, dtype=np.int16).reshape(5, 4, 3)
+    path = patch_header(write(tmp_path / "o.nii", data, np.eye(4)), vox_offset=0)
+    np.testing.assert_array_equal(load_volume(path).data, data)
+    assert any("vox_offset 0" in w for w in header_info(path)["warnings"])
+
+
 def test_big_endian_file(tmp_path):
     data = np.arange(60, dtype=">i2").reshape(5, 4, 3)
     img = nib.Nifti1Image(data, np.eye(4))

@@ -331,15 +331,26 @@ def _open(path, max_voxels: int):
     return path, img, meta
 
 
-def _read_raw(path: Path, hdr, *, compressed: bool) -> np.ndarray:
+def _data_offset(img, meta) -> int:
+    """Where the voxels start: ``vox_offset``, but never inside the header + extensions.
+
+    A single-file NIfTI must have ``vox_offset >= 352`` (544 for NIfTI-2) plus the
+    extensions; writers that leave it 0 are repaired (nibabel would read the header bytes
+    as voxels).
+    """
+    minimum = (352 if meta["version"] == 1 else 544) + int(img.header.extensions.get_sizeondisk())
+    return int(max(int(img.dataobj.offset), minimum))
+
+
+def _read_raw(path: Path, proxy, *, compressed: bool, offset: int) -> np.ndarray:
     """Read the stored (unscaled) voxel array, as ``nibabel.volumeutils.array_from_file``.
 
-    For gzip files the stream is read to its end so that the gzip CRC and length are
-    verified: damage inside the compressed data would otherwise load as silent garbage.
+    Shape and dtype come from nibabel's array proxy. For gzip files the stream is read to
+    its end so that the gzip CRC and length are verified: damage inside the compressed
+    data would otherwise load as silent garbage.
     """
-    shape = hdr.get_data_shape()
-    dtype = hdr.get_data_dtype()
-    offset = int(hdr.get_data_offset())
+    shape = tuple(proxy.shape)
+    dtype = np.dtype(proxy.dtype)
     n_bytes = math.prod(shape) * dtype.itemsize
     if not compressed:
         size = os.path.getsize(path)
@@ -367,7 +378,8 @@ def _read_ras(path: Path, img, meta) -> tuple[np.ndarray, np.ndarray, int]:
     """
     proxy = img.dataobj
     try:
-        raw = _read_raw(path, meta["header"], compressed=meta["compressed"])
+        raw = _read_raw(path, proxy, compressed=meta["compressed"],
+                        offset=_data_offset(img, meta))
     except (EOFError, zlib.error, OSError, ValueError) as err:
         msg = (f"{path}: the voxel data are truncated or corrupt ({err}); "
                "copy or export the file again.")
@@ -794,6 +806,9 @@ def header_info(path, *, max_voxels: int = MAX_VOXELS, include_text: bool = Fals
     pix = np.array(meta["pixdim"])
     if meta["geometry_source"] == "sform" and not np.allclose(pix, sizes, rtol=0.01):
         notes.append("header pixdim differs from the sform voxel sizes; the sform is used")
+    if int(stored_hdr["vox_offset"]) < _data_offset(img, meta):
+        notes.append(f"vox_offset {int(stored_hdr['vox_offset'])} is inside the header; "
+                     f"data read from byte {_data_offset(img, meta)} (NIfTI minimum)")
     if slope_raw == 0:
         notes.append("scl_slope is 0: stored values are used unscaled (NIfTI rule)")
     elif math.isfinite(slope_raw) and (abs(slope) > 1e4 or abs(slope) < 1e-4 or
