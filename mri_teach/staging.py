@@ -488,12 +488,20 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
                                                method=bias_correct)
         notes.append(f"bias-field correction '{bias_correct}' applied to T1 and STIR "
                      "(fitted on the muscle voxels)")
+    # one pass over each distinct label grid for the bounding boxes, reused below
+    boxes_lab = stats.label_boxes(lab_data, mus_values)
+    boxes_t1 = boxes_lab if lab_t1 is lab_data else stats.label_boxes(lab_t1, mus_values)
+    boxes_st = boxes_t1 if lab_stir is lab_t1 else (
+        boxes_lab if lab_stir is lab_data else stats.label_boxes(lab_stir, mus_values))
     kw = dict(table=muscle_table, rim=rim, robust=robust)
-    s_t1 = stats.label_stats(t1_data, lab_t1, voxel_volume_ml=_voxel_ml(t1_aff), **kw)
-    s_st = stats.label_stats(stir_img, lab_stir, voxel_volume_ml=_voxel_ml(stir_img_aff), **kw)
-    lab_counts = stats.label_counts(lab_data, mus_values)
+    s_t1 = stats.label_stats(t1_data, lab_t1, voxel_volume_ml=_voxel_ml(t1_aff),
+                             boxes=boxes_t1, **kw)
+    s_st = stats.label_stats(stir_img, lab_stir, voxel_volume_ml=_voxel_ml(stir_img_aff),
+                             boxes=boxes_st, **kw)
+    lab_counts = stats.label_counts(lab_data, mus_values, boxes=boxes_lab)
     lab_vml = _voxel_ml(lab_aff)
-    areas = stats.slice_areas(lab_data, values=mus_values) if mus_values else {}
+    areas = stats.slice_areas(lab_data, values=mus_values, boxes=boxes_lab) \
+        if mus_values else {}
     if mus_values and all(s_t1[v].voxels == 0 for v in mus_values if lab_counts[v] > 0) \
             and any(lab_counts[v] > 0 for v in mus_values):
         warnings_.append("the labels do not overlap the T1 image: check that the label map "
