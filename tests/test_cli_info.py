@@ -46,6 +46,8 @@ def test_info_prints_lps_and_fields(tmp_path, rng, capsys):
     assert f"{data.min()} .. {data.max()}" in out
     assert "sform used" in out
     assert "stored as LPS" in out and "anisotropic" in out
+    # LPS diag(-0.9, -0.9, 4): voxel 0 at x = 0, 12 voxels towards patient left
+    assert "extent       x -10..0, y -9..0, z -2..18 mm" in out
 
 
 def test_info_warns_oblique_and_nan(tmp_path, rng, capsys):

@@ -92,6 +92,10 @@ def format_info(info: dict, *, label: str | None = None) -> str:
     if info["oblique_deg"] > 0.01:
         geo += f"; oblique {info['oblique_deg']:.1f} deg"
     row("geometry", geo)
+    if "extent_mm" in info:
+        ext = ", ".join(f"{axis} {lo:.0f}..{hi:.0f}" for axis, (lo, hi)
+                        in zip("xyz", info["extent_mm"], strict=True))
+        row("extent", f"{ext} mm (RAS+ world; x > 0 is patient right)")
     warnings = info["warnings"]
     if not warnings:
         row("warnings", "none")

@@ -756,7 +756,8 @@ def header_info(path, *, max_voxels: int = MAX_VOXELS, include_text: bool = Fals
     dict
         ``path, format, compressed, shape, ras_shape, voxel_size_mm, axcodes, dtype,
         scl_slope, scl_inter, min, max, n_nonfinite, qform_code, qform_name, sform_code,
-        sform_name, geometry_source, oblique_deg, affine, warnings`` (list of str) and, with
+        sform_name, geometry_source, oblique_deg, extent_mm`` (world RAS+ x/y/z ranges of
+        the field of view, voxel edges included) ``, affine, warnings`` (list of str) and, with
         `include_text`, ``header_text`` (dict of the free-text fields).
 
     Examples
@@ -858,6 +859,8 @@ def header_info(path, *, max_voxels: int = MAX_VOXELS, include_text: bool = Fals
         "sform_name": _xform_name(meta["sform_code"]),
         "geometry_source": meta["geometry_source"],
         "oblique_deg": oblique,
+        "extent_mm": [[float(a), float(b)] for a, b in
+                      zip(*_world_box(data.shape, affine_ras), strict=True)],
         "affine": [[float(v) for v in row] for row in affine],
         "warnings": notes,
     }
