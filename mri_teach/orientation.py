@@ -15,6 +15,13 @@ appears on screen, so that every figure and widget shows the same, correct side:
 Plotting code calls ``ax.imshow(plane_slice(...).T, origin="lower")`` and then inverts the
 x axis when :func:`screen_x_inverted` says so. Data coordinates of clicks are then in-plane
 voxel indices, so the widget needs no axis swap.
+
+Geometry helpers (pure functions on arrays and 4x4 affines, no file I/O):
+:func:`check_affine` (singular / non-finite -> :class:`OrientationError`), :func:`axcodes`,
+:func:`to_ras` (flips and axis swaps only, as ``nibabel.as_closest_canonical``),
+:func:`voxel_to_world` / :func:`world_to_voxel`, :func:`voxel_sizes`, :func:`obliquity_deg`
+and :func:`resample_to_grid`, which moves an image onto another grid through both affines
+(T1 and STIR meet in world coordinates, never by array index).
 """
 
 from __future__ import annotations
