@@ -818,3 +818,17 @@ def test_real_musclemap_tfl_sides(real_data):
     # SOURCES.md / MuscleMap README: tensor fasciae latae L/R = 6131/6132
     assert centroid_x(data, aff, 6131) < 0 < centroid_x(data, aff, 6132)
     assert centroid_x(data, aff, 6111) < 0 < centroid_x(data, aff, 6112)  # gluteus medius
+
+
+@pytest.mark.realdata
+def test_real_pair_same_affine_different_shape(real_data):
+    # SOURCES.md gotcha: example_ct_sm has example_ct's affine but only 30 slices
+    ct = real_data / "totalsegmentator/example_ct.nii.gz"
+    ct_sm = real_data / "totalsegmentator/example_ct_sm.nii.gz"
+    pair = load_pair(ct, ct_sm)
+    assert pair.stir.resampled and pair.stir.shape == (122, 101, 112)
+    assert pair.stir_native.shape == (122, 101, 30)
+    np.testing.assert_array_equal(pair.stir.data[:, :, :30], pair.stir_native.data)
+    assert np.all(np.isnan(pair.stir.data[:, :, 31:]))
+    same = load_pair(ct_sm, ct_sm)
+    assert not same.stir.resampled
