@@ -57,6 +57,7 @@ __all__ = [
     "CATEGORIES",
     "DEFAULT_MIX",
     "SIDE_CHOICES",
+    "MIMIC_STAGE",
     "QuizAnswer",
     "QuizCase",
     "Feedback",
@@ -99,6 +100,16 @@ _MIMIC_DAYS = {"muscle_strain": (5, 25), "abductor_tendon_tear": (120, 720),
 # Noise: the phantom's SNR multiplied by a factor in this range [U] (image quality varies).
 _NOISE_RANGE = (0.7, 1.3)
 _FIELDS = (1.5, 3.0)
+# Receive-coil shading strength drawn per case [U]; the phantom calls ~0.3 realistic.
+_SHADING_RANGE = (0.0, 0.3)
+# Body presets of the phantom drawn per case (anatomy varies between cases).
+_BODIES = ("female", "male", "female_large", "male_slim")
+# The signal pattern each mimic imitates (domain.md 9): (a) tendon tear and (b) disuse give
+# fat without edema (a chronic-looking pattern), (c) a strain gives edema with a normal T1
+# (an acute-looking pattern). Used for the stage of a mimic when its true contralateral
+# ratios are not informative (bilateral disuse gives ratios near 1).
+MIMIC_STAGE = {"abductor_tendon_tear": "chronic", "disuse_atrophy": "chronic",
+               "muscle_strain": "acute"}
 _STAGE_ALIASES = {"too_early": "normal", "hyperacute": "normal", "none": "normal"}
 
 
@@ -198,6 +209,16 @@ class QuizCase:
     def label_values(self) -> dict[str, int]:
         """Label name -> value."""
         return {name: int(v) for v, name in self.label_table.items()}
+
+    @property
+    def stir_on_t1(self) -> np.ndarray:
+        """The STIR on the T1 grid (resampled through both affines when the grids differ)."""
+        if self.stir.shape == self.t1.shape and np.allclose(self.stir_affine, self.affine):
+            return self.stir
+        from mri_teach import orientation
+
+        return orientation.resample_to_grid(self.stir, self.stir_affine, self.t1.shape,
+                                            self.affine, order=1).astype(np.float32)
 
     def best_slice(self, structure: str = "gluteus_medius", plane: str = "axial") -> int:
         """Slice with the largest cross-section of `structure` (both sides together).
@@ -354,8 +375,11 @@ def _draw(category: str, rng: np.random.Generator) -> dict[str, Any]:
         lo, hi = _DAYS[stage]
         days = float(rng.integers(lo, hi + 1))
     noise = float(rng.uniform(*_NOISE_RANGE))
+    shading = float(rng.uniform(*_SHADING_RANGE))
+    body = str(rng.choice(_BODIES))
     return {"cause": cause, "side": side, "days": days, "field_t": field_t,
-            "noise_factor": noise, "seed": int(rng.integers(0, 2**31 - 1))}
+            "noise_factor": noise, "coil_shading": shading, "body": body,
+            "seed": int(rng.integers(0, 2**31 - 1))}
 
 
 def _phantom_snr_defaults() -> dict[str, float]:
@@ -372,6 +396,10 @@ def _phantom_snr_defaults() -> dict[str, float]:
     return out
 
 
+def _num(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
 def _signal_stage(truth: Mapping[str, Any]) -> str:
     """Most advanced stage the staging rules give for the true ratios of affected muscles."""
     from mri_teach import staging
@@ -384,8 +412,8 @@ def _signal_stage(truth: Mapping[str, Any]) -> str:
         if not m:
             continue
         result = staging.stage_muscle(
-            float(m.get("t1_ratio", 1.0)), float(m.get("stir_ratio", 1.0)),
-            float(m.get("volume_ratio", 1.0)), staging.DEFAULT_RULES)
+            _num(m.get("t1_ratio")), _num(m.get("stir_ratio")), _num(m.get("volume_ratio")),
+            staging.DEFAULT_RULES)
         stage = _STAGE_ALIASES.get(result.stage, result.stage)
         if stage in order and order[stage] > order[best]:
             best = stage
@@ -416,6 +444,7 @@ def _build_case(case_id: str, category: str, params: dict[str, Any], preset: str
     kwargs: dict[str, Any] = {
         "cause": params["cause"], "side": params["side"], "days": params["days"],
         "field_t": params["field_t"], "preset": preset, "rng": params["seed"],
+        "coil_shading": params["coil_shading"], "body": params["body"],
     }
     for name, default in snr_defaults.items():
         # noise_factor > 1 means noisier: SNR divided by it.
@@ -425,6 +454,8 @@ def _build_case(case_id: str, category: str, params: dict[str, Any], preset: str
     affected = tuple(str(a) for a in truth.get("affected", ()) or ())
     time_stage = str(truth.get("time_stage", "normal")) if params["cause"] != "none" else "normal"
     signal_stage = _signal_stage(truth) if affected else "normal"
+    if category == "mimic" and signal_stage == "normal":
+        signal_stage = MIMIC_STAGE[params["cause"]]
     visible = signal_stage != "normal"
     answer = QuizAnswer(
         category=category, cause=params["cause"],
@@ -561,7 +592,7 @@ def grade_answer(answer: QuizAnswer | Mapping[str, Any], *, stage: str, cause: s
 
     # stage
     if category == "mimic":
-        accepted_stages = {signal_stage}
+        accepted_stages = {signal_stage, MIMIC_STAGE.get(true_cause, signal_stage)}
     else:
         accepted_stages = {time_stage, signal_stage}
     stage_ok = stage in accepted_stages
@@ -1116,8 +1147,8 @@ def show_case(case: QuizCase, *, plane: str = "axial", index: int | None = None,
     if index is None:
         index = case.best_slice("gluteus_medius", plane)
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), constrained_layout=True)
-    for ax, data, name in ((axes[0], case.t1, "T1"), (axes[1], case.stir, "STIR")):
-        window = viz.window_from_percentiles(data)
+    for ax, data, name in ((axes[0], case.t1, "T1"), (axes[1], case.stir_on_t1, "STIR")):
+        window = viz.window_from_percentiles(data[np.isfinite(data)])
         viz.show_plane(ax, data, plane, index, window, voxel_size_mm=case.voxel_size_mm)
         title = f"{case.case_id} {name} ({plane} {index})"
         if reveal and case.answer is not None and case.answer.affected:

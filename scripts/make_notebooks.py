@@ -71,8 +71,10 @@ axis 2 inferior to superior), the anatomy label map and, for a synthetic case, t
 """),
     code("""
 case = mt.datasets.load_sample("sgn_subacute")
+pair = mt.io.load_pair(case.t1, case.stir)  # STIR resampled onto the T1 grid for display
 print("T1 shape", case.t1.shape, "voxel size (mm)", case.t1.voxel_size_mm)
-print("orientation of the files:", case.t1.original_axcodes, "-> loaded as RAS")
+print("STIR shape", case.stir.shape, "voxel size (mm)", case.stir.voxel_size_mm)
+print("orientation:", "".join(mt.orientation.axcodes(case.t1.affine)))
 """),
     md("""
 ## Look at the images (radiological convention)
@@ -88,7 +90,9 @@ bright because its water T2 is prolonged; on **T1** fat is bright, so a denervat
 brightens on T1 only later, as fat replaces it (domain.md 1.1).
 """),
     code("""
-fig = mt.viz.plot_case_panel(case)
+fig = mt.viz.plot_case_panel(pair.t1, pair.stir, case.labels,
+                             outline_names=["gluteus_medius", "gluteus_minimus",
+                                            "tensor_fasciae_latae"])
 plt.show()
 """),
     md("""
@@ -139,10 +143,10 @@ territory. The teaching defaults (domain.md 1.4, settings, not published cut-off
 """),
     code("""
 analysis = mt.staging.analyze(case.t1, case.stir, rois)
-result = analysis.to_dict()
-for m in result["muscles"]:
-    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items()
-           if k in ("label", "t1_sir", "stir_sir", "volume_ratio", "stage")})
+print(f"{'ROI':34s} {'T1 SIR':>7s} {'STIR SIR':>8s} {'volume':>7s}  stage")
+for m in analysis.muscles:
+    print(f"{mt.anatomy.display_name(m.name):34s} {m.t1_sir:7.2f} {m.stir_sir:8.2f} "
+          f"{m.volume_ratio:7.2f}  {m.stage}")
 """),
     md("""
 ### The stage, with its reasons
@@ -151,11 +155,9 @@ Every decision carries its reasons, so you can check the rule against the number
 """),
     code("""
 for m in analysis.muscles:
-    d = m.to_dict() if hasattr(m, "to_dict") else dict(vars(m))
-    if d.get("stage") not in (None, "normal"):
-        print(mt.anatomy.display_name(d["label"]), "->", d["stage"])
-        for reason in d.get("reasons", ()):
-            print("    ", reason)
+    print(f"{mt.anatomy.display_name(m.name)} ({m.role}) -> {m.stage}")
+    for reason in m.reasons:
+        print("     ", reason)
 for w in analysis.warnings:
     print("warning:", w)
 """),
@@ -172,16 +174,19 @@ multifidus an L5 radiculopathy.
 p = analysis.pattern
 print("side:", p.side)
 print("affected:", ", ".join(mt.anatomy.display_name(a) for a in p.affected))
-print("nerve:", p.nerve)
-print("stage:", p.stage)
-print("candidates:", p.candidates)
+print("nerve:", p.nerve, f"({mt.anatomy.CAUSE_INFO[p.nerve].display})")
+print("stage:", p.stage, "| confidence:", p.confidence)
+for c in p.candidates[:3]:
+    print(f"  candidate {c.cause:34s} score {c.score:.2f}  {c.note}")
+for caveat in p.caveats:
+    print("caveat:", caveat)
 """),
     code("""
 fig = mt.viz.plot_sir_chart(analysis)
 plt.show()
 """),
     code("""
-fig = mt.viz.plot_innervation(analysis)
+fig = mt.viz.plot_innervation(p.nerve, p.side, labels=rois, background=pair.t1)
 plt.show()
 """),
     md("""
@@ -194,7 +199,13 @@ acute. Both readings are defensible; say which one you mean.
 """),
     code("""
 truth = case.truth
-print("truth:", truth["side"], truth["cause"], truth["days"], "days ->", truth["time_stage"])
+print("truth:", truth["side"], truth["cause"], truth["days"], "days -> time stage",
+      truth["time_stage"])
+gmed = analysis.muscle("gluteus_medius_right")
+fig = mt.viz.plot_timeline(measured={"stir_ratio": gmed.stir_sir, "t1_ratio": gmed.t1_sir,
+                                     "volume_ratio": gmed.volume_ratio},
+                           days=truth["days"])
+plt.show()
 """),
     md("""
 ## Next
@@ -268,13 +279,18 @@ def update(*_):
                                 field_t=float(field_w.value), preset="fast", rng=0)
     out.clear_output(wait=True)
     with out:
-        fig = mt.viz.plot_case_panel(case)
-        plt.show()
-        fig = mt.viz.plot_timeline(cause=nerve_w.value, days=float(days_w.value),
-                                   reinnervation_day=reinnervation,
-                                   field_t=float(field_w.value))
-        plt.show()
         t = case.truth
+        pair = mt.io.load_pair(case.t1_volume(), case.stir_volume())
+        fig = mt.viz.plot_case_panel(pair.t1, pair.stir, case.labels_map(),
+                                     highlight=t["affected"], slide=False)
+        plt.show()
+        first = t["affected"][0] if t["affected"] else None
+        measured = ({k: t["muscles"][first][k] for k in ("stir_ratio", "t1_ratio",
+                                                          "volume_ratio")} if first else None)
+        fig = mt.viz.plot_timeline(measured=measured, days=float(days_w.value),
+                                   reinnervation_day=reinnervation,
+                                   field_t=float(field_w.value), slide=False)
+        plt.show()
         print(f"time stage: {t['time_stage']}; affected: "
               + ", ".join(mt.anatomy.display_name(a) for a in t["affected"]))
     return case
@@ -293,15 +309,14 @@ Without widgets (or to print), here are the curves for the superior gluteal nerv
 without reinnervation, and the three stages side by side.
 """),
     code("""
-fig = mt.viz.plot_timeline(cause="superior_gluteal")
+fig = mt.viz.plot_timeline()
 plt.show()
-fig = mt.viz.plot_timeline(cause="superior_gluteal", reinnervation_day=120)
+fig = mt.viz.plot_timeline(reinnervation_day=120)
 plt.show()
 """),
     code("""
-stages = {d: mt.phantom.make_case(cause="superior_gluteal", side="right", days=d,
-                                  preset="fast", rng=0) for d in (7, 21, 90, 540)}
-fig = mt.viz.plot_stage_gallery(stages)
+fig = mt.viz.plot_stage_gallery(days=(0, 21, 90, 540), cause="superior_gluteal",
+                                side="right", preset="fast")
 plt.show()
 """),
     md("""
@@ -582,10 +597,12 @@ normal gluteal muscles of a real pair (domain.md 1.4), so a ratio near a thresho
 evidence on its own.
 """),
     code("""
-analysis = mt.staging.analyze(pair.t1, pair.stir, rois)
-for m in analysis.to_dict()["muscles"]:
-    print(m["label"], m.get("stage"), {k: round(m[k], 2) for k in ("t1_sir", "stir_sir") if isinstance(m.get(k), float)})
-print("pattern:", analysis.pattern.side, analysis.pattern.nerve, analysis.pattern.stage)
+analysis = mt.staging.analyze(pair.t1, pair.stir_native, rois)
+for m in analysis.muscles:
+    print(f"{mt.anatomy.display_name(m.name):34s} T1 SIR {m.t1_sir:5.2f}  "
+          f"STIR SIR {m.stir_sir:5.2f}  -> {m.stage}")
+p = analysis.pattern
+print("pattern:", p.side, p.nerve, p.stage)
 for w in analysis.warnings:
     print("warning:", w)
 """),
@@ -597,8 +614,15 @@ show the sequence roles (T1, STIR), never your file names or header text.
 """),
     code("""
 out_dir = Path(tempfile.mkdtemp()) / "my_case_slides"
-written = mt.report.write_deck(analysis, pair.t1, pair.stir, rois, out_dir / "case.pptx")
-print("wrote", written)
+inputs = mt.report.load_case_inputs(t1=T1_PATH, stir=STIR_PATH, labels=LABELS_PATH)
+result = mt.report.analyze_case(inputs)
+figures = mt.report.build_figures(inputs, result, which=("case_panel", "sir_chart"))
+deck = mt.report.write_deck(inputs, result, out_dir / "case.pptx", figures=figures)
+report = mt.report.write_report(inputs, result, out_dir, figures=figures,
+                                save_formats=("png",))
+print("slides:", deck.name)
+print("report:", sorted(p.name for p in report.values()))
+plt.close("all")
 """),
 ]
 

@@ -289,14 +289,13 @@ def test_make_quiz_mix_ids_and_hidden_truth(four_cases):
 
 
 @needs_phantom
-def test_make_quiz_is_reproducible_by_seed(four_cases):
-    again = quiz.make_quiz(4, seed=3, mix=ALL_MIX)
-    for a, b in zip(four_cases, again):
-        assert a.answer == b.answer
-        np.testing.assert_array_equal(a.t1, b.t1)
-        np.testing.assert_array_equal(a.stir, b.stir)
-    other = quiz.make_quiz(4, seed=4, mix=ALL_MIX)
-    assert [c.answer for c in other] != [c.answer for c in four_cases]
+def test_make_quiz_seed_changes_the_case():
+    # (the same seed giving the same cases is checked by the export tests below, which
+    # rebuild the quiz of `four_cases` and match every image)
+    a = quiz.make_quiz(1, seed=4, mix={"normal": 1})[0]
+    b = quiz.make_quiz(1, seed=5, mix={"normal": 1})[0]
+    assert a.answer.seed != b.answer.seed
+    assert a.t1.shape != b.t1.shape or not np.array_equal(a.t1, b.t1)
 
 
 @needs_phantom
@@ -342,9 +341,10 @@ def test_quiz_widget_grades_through_button_clicks(four_cases):
 def _words():
     causes = [c for c in anatomy.CAUSES if c != "none"]
     long_words = causes + [anatomy.CAUSE_INFO[c].display for c in causes] + [
-        "subacute", "chronic", "too_early", "truth", "answer", "Q01", "Q02", "denervat",
-        "mimic", "lesion"]
-    return [w.encode() for w in long_words], [b"left", b"right", b"acute", b"normal"]
+        "subacute", "chronic", "too_early", "truth", "answer", "denervat", "mimic", "lesion"]
+    # short words occur by chance in compressed or float bytes: searched in headers only
+    short = [b"left", b"right", b"acute", b"normal", b"q01", b"q02", b"none"]
+    return [w.encode() for w in long_words], short
 
 
 def _nifti_header_bytes(path):
@@ -359,7 +359,7 @@ def exported(tmp_path_factory):
     if not HAVE_PHANTOM:
         pytest.skip("phantom/staging not built yet")
     out = tmp_path_factory.mktemp("export") / "class"
-    quiz.export_quiz(out, 4, seed=5, mix=ALL_MIX)
+    quiz.export_quiz(out, 4, seed=3, mix=ALL_MIX)  # the quiz of `four_cases`
     return out
 
 
@@ -382,14 +382,16 @@ def test_export_layout_and_separate_answer_key(exported):
 
 
 @needs_phantom
-def test_export_answer_key_matches_the_images(exported):
+def test_export_answer_key_matches_the_images(exported, four_cases):
     key = json.loads((exported / "answer_key.json").read_text())
-    cases = quiz.make_quiz(4, seed=5, mix=ALL_MIX)
+    cases = four_cases  # built by an earlier, separate make_quiz call with the same seed
     for entry in key["cases"]:
         t1 = np.asarray(nib.load(exported / entry["case"] / "t1.nii.gz").dataobj)
         match = [c for c in cases if c.t1.shape == t1.shape and np.array_equal(c.t1, t1)]
         assert len(match) == 1
         assert match[0].answer.to_dict() == entry["answer"]
+        stir = np.asarray(nib.load(exported / entry["case"] / "stir.nii.gz").dataobj)
+        np.testing.assert_array_equal(stir, match[0].stir)
 
 
 @needs_phantom
@@ -428,15 +430,20 @@ def test_exported_case_files_give_nothing_away(exported):
 
 
 @needs_phantom
-def test_export_is_byte_reproducible(exported, tmp_path):
-    again = quiz.export_quiz(tmp_path / "again", 4, seed=5, mix=ALL_MIX)
-    for path in sorted(exported.rglob("*")):
-        if path.is_file():
-            assert path.read_bytes() == (again / path.relative_to(exported)).read_bytes()
+def test_export_is_byte_reproducible(tmp_path):
+    first = quiz.export_quiz(tmp_path / "first", 1, seed=8)
+    again = quiz.export_quiz(tmp_path / "again", 1, seed=8)
+    files = sorted(p for p in first.rglob("*") if p.is_file())
+    assert len(files) == 7
+    for path in files:
+        assert path.read_bytes() == (again / path.relative_to(first)).read_bytes()
 
 
 @needs_phantom
-def test_export_refuses_to_overwrite_and_leaves_nothing_partial(tmp_path, monkeypatch):
+def test_export_refuses_to_overwrite_and_leaves_nothing_partial(tmp_path, monkeypatch,
+                                                                four_cases):
+    # file-system behaviour only: reuse the cases already built (the phantom is slow)
+    monkeypatch.setattr(quiz, "make_quiz", lambda n, **kw: list(four_cases[:n]))
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")
@@ -478,12 +485,12 @@ def test_cli_quiz(tmp_path, capsys):
     from mri_teach.cli import main
 
     out = tmp_path / "cli"
-    assert main(["quiz", "--n", "2", "--seed", "1", "--out", str(out)]) == 0
-    assert (out / "answer_key.json").is_file() and (out / "case_02" / "t1.nii.gz").is_file()
-    assert "wrote 2 quiz cases" in capsys.readouterr().out
-    assert main(["quiz", "--n", "2", "--seed", "1", "--out", str(out)]) == 2
+    assert main(["quiz", "--n", "1", "--seed", "8", "--out", str(out)]) == 0
+    assert (out / "answer_key.json").is_file() and (out / "case_01" / "t1.nii.gz").is_file()
+    assert "wrote 1 quiz cases" in capsys.readouterr().out
+    assert main(["quiz", "--n", "1", "--seed", "8", "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err
-    assert main(["quiz", "--n", "2", "--seed", "2", "--out", str(out), "--overwrite"]) == 0
+    assert main(["quiz", "--n", "1", "--seed", "8", "--out", str(out), "--overwrite"]) == 0
 
 
 def test_cli_quiz_bad_input(tmp_path, capsys):
