@@ -10,18 +10,24 @@ left -> right, axis 1 posterior -> anterior, axis 2 inferior -> superior; ``styl
 """
 
 from mri_teach.io._volume import (
+    MAX_VOXELS,
     ImageFileError,
+    ImageGeometryError,
     Pair,
     Volume,
+    header_info,
     load_pair,
     load_volume,
     save_volume,
 )
 
 __all__ = [
+    "MAX_VOXELS",
     "ImageFileError",
+    "ImageGeometryError",
     "Pair",
     "Volume",
+    "header_info",
     "load_pair",
     "load_volume",
     "save_volume",
