@@ -136,30 +136,47 @@ class Window:
         return {"vmin": self.low, "vmax": self.high}
 
 
+_MAX_SAMPLES = 1_000_000
+
+
+def _sample(arr: np.ndarray, step: int) -> np.ndarray:
+    flat = arr.reshape(-1)
+    return flat[::step] if step > 1 else flat
+
+
 def _series_values(data: Any, mask: Any) -> np.ndarray:
+    """Finite voxel values of every volume of a series (strided sample of big series).
+
+    A regular stride through each *whole* volume keeps percentiles of a 10^7-voxel series
+    accurate to far below a grey level while reading it once.
+    """
     arrays = [data] if isinstance(data, np.ndarray) else list(data)
     masks: list[Any]
     if mask is None:
         masks = [None] * len(arrays)
     elif isinstance(mask, np.ndarray):
-        masks = [mask] * len(arrays) if len(arrays) > 1 else [mask]
+        masks = [mask] * len(arrays)
     else:
         masks = list(mask)
     if len(masks) != len(arrays):
         msg = f"`mask` gives {len(masks)} masks for {len(arrays)} images; give one per image."
         raise InputError(msg)
+    arrays = [np.asarray(a) for a in arrays]
+    total = sum(a.size for a in arrays)
+    step = max(1, total // _MAX_SAMPLES) if mask is None else 1
     parts = []
-    for arr, m in zip(arrays, masks, strict=False):
-        arr = np.asarray(arr, dtype=np.float64)
+    for arr, m in zip(arrays, masks, strict=True):
         if m is not None:
             m = np.asarray(m, dtype=bool)
             if m.shape != arr.shape:
                 msg = f"`mask` shape {m.shape} does not match image shape {arr.shape}."
                 raise InputError(msg)
-            arr = arr[m]
-        parts.append(arr.ravel())
-    values = np.concatenate(parts) if parts else np.empty(0)
-    return values[np.isfinite(values)]
+            values = arr[m]
+        else:
+            values = _sample(arr, step)
+        values = values.astype(np.float64, copy=False)
+        parts.append(values[np.isfinite(values)])
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 def window_from_percentiles(data: Any, lo: float = 1, hi: float = 99, mask: Any = None) -> Window:
@@ -194,8 +211,6 @@ def window_from_percentiles(data: Any, lo: float = 1, hi: float = 99, mask: Any 
     if values.size == 0:
         msg = "`data` has no finite voxels (inside `mask`) to set a window from."
         raise InputError(msg)
-    if values.size > 2_000_000:  # a strided sample keeps big series fast; percentiles hold
-        values = values[:: values.size // 1_000_000]
     low, high = (float(v) for v in np.percentile(values, [lo, hi]))
     if not high > low:
         high = low + (abs(low) if low else 1.0)
@@ -464,9 +479,14 @@ def draw_label_outlines(ax, labels2d: np.ndarray, table: Mapping[int, str],
             continue
         if not _selected(name, names):
             continue
-        mask = (labels2d == int(value)).T.astype(np.float32)
-        cs = ax.contour(mask, levels=[0.5], colors=[muscle_color(name)],
-                        linewidths=linewidth)
+        hit = labels2d == int(value)
+        xs = np.flatnonzero(hit.any(axis=1))
+        ys = np.flatnonzero(hit.any(axis=0))
+        x0, x1 = max(xs[0] - 1, 0), min(xs[-1] + 2, hit.shape[0])
+        y0, y1 = max(ys[0] - 1, 0), min(ys[-1] + 2, hit.shape[1])
+        sub = hit[x0:x1, y0:y1].T.astype(np.float32)  # contour only the bounding box
+        cs = ax.contour(np.arange(x0, x1), np.arange(y0, y1), sub, levels=[0.5],
+                        colors=[muscle_color(name)], linewidths=linewidth)
         cs.set_gid(f"outline-{name}")
         drawn[name] = cs
     ax.set_xlim(xlim)
@@ -566,25 +586,34 @@ def _values_of(table: Mapping[int, str], structures: Iterable[str]) -> list[int]
 
 def best_index(labels: np.ndarray, table: Mapping[int, str], plane: str = "axial",
                structures: Iterable[str] = _FOCUS) -> int:
-    """Slice index with the most voxels of `structures` (default Gmed, Gmin and TFL).
+    """Slice index where `structures` (default Gmed, Gmin and TFL) are best represented.
 
-    Falls back to the middle slice when none of them is labelled.
+    Each structure's voxel count per slice is divided by its own maximum and the shares are
+    summed, so a small muscle (TFL) counts as much as a large one (Gmed): the chosen level
+    shows all of them. Falls back to the middle slice when none of them is labelled.
 
     Examples
     --------
     >>> lab = np.zeros((4, 4, 3), int); lab[:2, :2, 2] = 5
     >>> best_index(lab, {5: "gluteus_medius_right"})
     2
+    >>> lab[:, :, 1] = 5; lab[0, 0, 0] = 6
+    >>> best_index(lab, {5: "gluteus_medius_right", 6: "tensor_fasciae_latae_right"})
+    0
     """
     axis = orientation.plane_axes(plane)[0]
-    values = _values_of(table, structures)
     labels = np.asarray(labels)
-    if values:
-        inside = np.isin(labels, values)
-        other = tuple(a for a in range(3) if a != axis)
-        counts = inside.sum(axis=other)
+    other = tuple(a for a in range(3) if a != axis)
+    score = np.zeros(labels.shape[axis])
+    for structure in structures:
+        values = _values_of(table, [structure])
+        if not values:
+            continue
+        counts = np.isin(labels, values).sum(axis=other).astype(float)
         if counts.max() > 0:
-            return int(np.argmax(counts))
+            score += counts / counts.max()
+    if score.max() > 0:
+        return int(np.argmax(score))
     return labels.shape[axis] // 2
 
 
@@ -1370,8 +1399,8 @@ def make_gallery_cases(*, cause: str = "superior_gluteal", side: str = "right",
 def _column_title(case: Any, d: float) -> str:
     if float(d) <= 0:
         return "normal"
-    stage = None
     truth = getattr(case, "truth", None) or {}
+    truth = truth.get("truth", truth) if isinstance(truth.get("truth"), dict) else truth
     stage = truth.get("time_stage")
     if stage is None:
         from mri_teach import physics
@@ -1387,7 +1416,41 @@ def _days_text(d: float) -> str:
     return f"{d / 30.4375:.0f} months"
 
 
-def plot_stage_gallery(cases: Sequence[Any] | None = None, *, days: Sequence[float] = GALLERY_DAYS,
+def _gallery_from_phantom(days, *, cause, side, preset, rng, plane, index, field_t=1.5):
+    """Same-level slices at each time point from the cached phantom anatomy (one seed).
+
+    Uses ``phantom.build_anatomy`` once and ``phantom.simulate_slice`` per time point (a few
+    milliseconds each), then adds Rician noise at the phantom's default SNR of normal muscle
+    (``phantom.SNR_T1_DEFAULT`` / ``SNR_STIR_DEFAULT``; domain.md 4.4).
+    """
+    from mri_teach import phantom, physics
+
+    anat = phantom.build_anatomy(preset, seed=int(rng))
+    table = {int(k): str(v) for k, v in anat.label_table.items()}
+    labels = np.asarray(anat.labels)
+    if index is None:
+        index = best_index(labels, table, plane)
+    lab2d = orientation.plane_slice(labels, plane, index)
+    gen = np.random.default_rng([int(rng), 606])
+    cols = []
+    for d in days:
+        c = "none" if float(d) <= 0 else cause
+        t1, stir = phantom.simulate_slice(anat, index=int(index), plane=plane, cause=c,
+                                          side=side, days=float(d), field_t=field_t)
+        cols.append([np.asarray(t1, np.float64), np.asarray(stir, np.float64)])
+    muscle = np.isin(lab2d, _values_of(table, anatomy.MUSCLE_NAMES))
+    snr = (getattr(phantom, "SNR_T1_DEFAULT", 28.0), getattr(phantom, "SNR_STIR_DEFAULT", 14.0))
+    for seq in (0, 1):
+        ref = float(np.median(cols[0][seq][muscle])) if muscle.any() else 1.0
+        for col in cols:
+            col[seq] = physics.add_rician_noise(col[seq], ref / snr[seq], gen)
+    titles = [_column_title(None, d) for d in days]
+    vox = tuple(float(v) for v in anat.voxel_mm)
+    return cols, lab2d, table, index, vox, titles
+
+
+def plot_stage_gallery(cases: Sequence[Any] | None = None, *,
+                       days: Sequence[float] = GALLERY_DAYS,
                        cause: str = "superior_gluteal", side: str = "right",
                        preset: str = "fast", rng: int = 0, plane: str = "axial",
                        index: int | None = None, neurological: bool = False,
@@ -1395,19 +1458,22 @@ def plot_stage_gallery(cases: Sequence[Any] | None = None, *, days: Sequence[flo
                        fig=None):
     """The same level at normal, acute, subacute and chronic: T1 row and STIR row.
 
-    Windows are locked per sequence across the columns (one window from all four T1
-    volumes, one from all four STIR volumes), so the brightening and the fat are real.
+    Windows are locked per sequence across the columns: one T1 window and one STIR window
+    computed from all four columns together (the whole series shown), so the brightening
+    and the fat between columns are real and never rescaled per image.
 
     Parameters
     ----------
     cases : sequence of phantom Case, optional
-        Already simulated cases (same anatomy); default: built with
-        :func:`make_gallery_cases` (``phantom.make_case``) at `days`.
+        Already simulated cases of one anatomy (e.g. ``make_gallery_cases()``); the window
+        then comes from the four whole volumes. Default: the same level re-simulated from
+        the cached phantom anatomy with ``phantom.simulate_slice`` (fast).
     days : sequence of float, default (0, 21, 90, 540)
-    cause, side, preset, rng : passed to ``phantom.make_case``
+        Day 0 is shown without a lesion.
+    cause, side, preset, rng : passed to the phantom
     plane : str, default 'axial'
     index : int, optional
-        Slice; default the one with most Gmed/Gmin/TFL voxels in the first case.
+        Slice; default where Gmed, Gmin and TFL are best represented.
     outlines : bool, default True
         Outline Gmed, Gmin and TFL (thin lines, palette colours).
     slide : bool, default True
@@ -1418,46 +1484,71 @@ def plot_stage_gallery(cases: Sequence[Any] | None = None, *, days: Sequence[flo
         Axes in row-major order: T1 columns, then STIR columns.
     """
     plane = _check_plane(plane)
+    check_choice(cause, anatomy.CAUSES, name="cause")
     if cases is None:
-        cases = make_gallery_cases(cause=cause, side=side, days=days, preset=preset, rng=rng)
-    cases = list(cases)
-    if len(days) != len(cases):
-        days = [float((getattr(c, "truth", None) or {}).get("days", 0.0)) for c in cases]
-    t1s = [np.asarray(c.t1) for c in cases]
-    stirs = [_stir_on_t1_grid(c) for c in cases]
-    labels0 = np.asarray(cases[0].labels)
-    table = {int(k): str(v) for k, v in dict(cases[0].label_table).items()}
-    if index is None:
-        index = best_index(labels0, table, plane)
-    vox = None
-    try:
-        from mri_teach.orientation import voxel_sizes
-
-        vox = voxel_sizes(cases[0].affine)
-    except (ImportError, AttributeError):  # pragma: no cover
-        vox = None
-    w_t1 = window_from_percentiles(t1s)
-    w_stir = window_from_percentiles(stirs)
+        cols, lab2d, table, index, vox2, titles = _gallery_from_phantom(
+            days, cause=cause, side=side, preset=preset, rng=rng, plane=plane, index=index)
+        axis = orientation.plane_axes(plane)[0]
+        t1s = [np.expand_dims(c[0], axis) for c in cols]
+        stirs = [np.expand_dims(c[1], axis) for c in cols]
+        show_index = 0
+        vox = vox2
+        w_t1 = window_from_percentiles(t1s)
+        w_stir = window_from_percentiles(stirs)
+        labs2d = [lab2d] * len(cols)
+    else:
+        cases = list(cases)
+        if len(days) != len(cases):
+            days = [float((getattr(c, "truth", None) or {}).get("days", 0.0)) for c in cases]
+        t1s = [np.asarray(c.t1) for c in cases]
+        stirs = [_stir_on_t1_grid(c) for c in cases]
+        table = {int(k): str(v) for k, v in dict(cases[0].label_table).items()}
+        if index is None:
+            index = best_index(np.asarray(cases[0].labels), table, plane)
+        show_index = index
+        vox = tuple(float(v) for v in np.linalg.norm(np.asarray(cases[0].affine)[:3, :3],
+                                                     axis=0))
+        w_t1 = window_from_percentiles(t1s)
+        w_stir = window_from_percentiles(stirs)
+        labs2d = [orientation.plane_slice(np.asarray(c.labels), plane, index) for c in cases]
+        titles = [_column_title(c, d) for c, d in zip(cases, days, strict=True)]
     with _style(slide):
         fig = _new_figure(fig, slide)
-        axes = fig.subplots(2, len(cases))
-        axes = np.atleast_2d(axes)
-        for col, (case, d) in enumerate(zip(cases, days, strict=False)):
-            lab2d = orientation.plane_slice(np.asarray(case.labels), plane, index)
+        axes = np.atleast_2d(fig.subplots(2, len(t1s)))
+        body = labs2d[0] > 0
+        for col in range(len(t1s)):
             for row, (vols, window, seq) in enumerate(((t1s, w_t1, "T1"),
                                                        (stirs, w_stir, "STIR"))):
                 ax = axes[row, col]
-                show_plane(ax, vols[col], plane, index, window, neurological=neurological,
-                           voxel_size_mm=vox, markers=True)
+                show_plane(ax, vols[col], plane, show_index, window,
+                           neurological=neurological, voxel_size_mm=vox)
                 if outlines:
-                    draw_label_outlines(ax, lab2d, table, _FOCUS, linewidth=1.0)
+                    draw_label_outlines(ax, labs2d[col], table, _FOCUS, linewidth=1.0)
+                _crop(ax, body, pad=4)
                 ax.set_gid(f"gallery-{seq}-{col}")
                 if row == 0:
-                    ax.set_title(_column_title(case, d))
+                    ax.set_title(titles[col])
                 if col == 0:
                     ax.set_ylabel(seq, fontweight="bold")
-                    ax.yaxis.label.set_visible(True)
+        if outlines:
+            fig.legend(handles=legend_handles(_FOCUS), loc="outside lower center", ncol=3,
+                       frameon=False)
         conv = "neurological" if neurological else "radiological"
-        fig.suptitle(title or f"{side} {anatomy.CAUSE_INFO[cause].display}: same level over "
-                     f"time ({conv}; windows locked per row)")
+        fig.suptitle(title or f"{side.capitalize()} {anatomy.CAUSE_INFO[cause].display} "
+                     f"over time ({conv})")
     return fig
+
+
+def _crop(ax, mask2d: np.ndarray, pad: int = 3) -> None:
+    """Zoom `ax` to the bounding box of `mask2d` (screen x, y axes), keeping the inversion."""
+    if not mask2d.any():
+        return
+    xs = np.flatnonzero(mask2d.any(axis=1))
+    ys = np.flatnonzero(mask2d.any(axis=0))
+    x0, x1 = xs[0] - 0.5 - pad, xs[-1] + 0.5 + pad
+    y0, y1 = ys[0] - 0.5 - pad, ys[-1] + 0.5 + pad
+    if ax.xaxis_inverted():
+        ax.set_xlim(x1, x0)
+    else:
+        ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
