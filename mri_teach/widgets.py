@@ -64,6 +64,7 @@ INSTALL_HINT = (
 SEQUENCES = ("T1", "STIR")
 _PICK_PX = 8.0  # pixel tolerance for clicking a vertex (first vertex closes the polygon)
 _WINDOW_PRESETS = ("percentiles", "reference")
+_FIGURE_NUM = 9000  # numbers of editor figures (never registered with pyplot)
 
 
 def _is_interactive_backend() -> bool:
@@ -363,17 +364,32 @@ class RoiEditor:
         return dict(self.windows)
 
     # -- figure -----------------------------------------------------------------------------
-    def _build_figure(self, figsize, dpi) -> None:
+    def _new_figure(self, figsize, dpi):
+        if _is_interactive_backend():
+            # An ipympl canvas that pyplot does not manage: `plt.close("all")`, the inline
+            # backend of a later cell or re-running cells cannot kill or duplicate it
+            # (ipympl pitfalls 6-7 in ../shared/anchors.md section 3).
+            from ipympl.backend_nbagg import Canvas, FigureManager
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=figsize, dpi=dpi)
+            global _FIGURE_NUM
+            _FIGURE_NUM += 1
+            self._manager = FigureManager(Canvas(fig), _FIGURE_NUM)
+            return fig
         import matplotlib.pyplot as plt
 
         was_interactive = plt.isinteractive()
         plt.ioff()
         try:
-            fig, axes = plt.subplots(1, 2, figsize=figsize, dpi=dpi, sharex=True,
-                                     sharey=True)
+            return plt.figure(figsize=figsize, dpi=dpi)
         finally:
             if was_interactive:
                 plt.ion()
+
+    def _build_figure(self, figsize, dpi) -> None:
+        fig = self._new_figure(figsize, dpi)
+        axes = fig.subplots(1, 2, sharex=True, sharey=True)
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.93, wspace=0.02)
         self.figure, self.axes = fig, list(axes)
         self.images, self.overlays, self.lines, self.previews, self.titles = [], [], [], [], []
@@ -880,7 +896,8 @@ class RoiEditor:
         """In-plane voxel points -> canvas pixels from the top-left (CSS px at dpr 1)."""
         check_choice(sequence, SEQUENCES, name="sequence")
         ax = self.axes[SEQUENCES.index(sequence)]
-        self.figure.canvas.draw()
+        for a in self.axes:  # the layout of fixed-aspect axes, without rendering (a render
+            a.apply_aspect()  # before ipympl's front end is ready leaves it blank)
         xy = ax.transData.transform(np.asarray(points, float).reshape(-1, 2))
         height = self.figure.bbox.height
         return [(float(x), float(height - y)) for x, y in xy]
@@ -1183,7 +1200,11 @@ class RoiEditor:
         for cid in self._cids:
             self.figure.canvas.mpl_disconnect(cid)
         self._cids = []
-        plt.close(self.figure)
+        manager = getattr(self, "_manager", None)
+        if manager is not None:
+            manager.destroy()
+        else:
+            plt.close(self.figure)
 
     def __repr__(self) -> str:
         return (f"RoiEditor(shape={self.shape}, plane={self.plane!r}, index={self.index}, "
