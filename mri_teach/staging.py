@@ -733,6 +733,13 @@ def _territory(cause: str, labelled: set[str]) -> set[str]:
     return t
 
 
+def _borderline(m: MuscleResult, rules: RuleSet) -> bool:
+    st, t1 = m.stir_sir, m.t1_sir
+    half_stir = 1.0 + 0.5 * (rules.stir_abnormal - 1.0)
+    half_t1 = 1.0 + 0.5 * (rules.t1_mild - 1.0)
+    return bool((_finite(st) and st >= half_stir) or (_finite(t1) and t1 >= half_t1))
+
+
 def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, list[str]]:
     """Rank candidate causes for the affected muscles (domain.md 3.5, 9).
 
@@ -751,6 +758,11 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
     affected = [m for m in assessable if m.role == "affected"]
     by_side = {s: {m.muscle: m for m in assessable if m.side == s} for s in anatomy.SIDES}
     aff_side = {s: {m.muscle for m in affected if m.side == s} for s in anatomy.SIDES}
+    # borderline muscles (halfway to a threshold, brighter than the partner) count as half
+    # evidence when ranking causes, so a lesion caught early, with only some muscles over
+    # the threshold, still points to the whole territory; they are never called affected
+    weak_side = {s: {m.muscle for m in assessable if m.side == s and m.role == "normal"
+                     and _borderline(m, rules)} for s in anatomy.SIDES}
     labelled = {m.muscle for m in assessable}
     has_paraspinal = any(p in labelled for p in _PARASPINAL)
 
@@ -768,8 +780,10 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
             support = aff & terr_lab
             if not support:
                 continue
-            contra = (terr_lab - aff) | (aff - terr)
-            score = 2 * len(support) / (len(terr_lab) + len(aff))
+            weak = weak_side[side] - aff
+            contra = (terr_lab - aff - weak) | (aff - terr)
+            hits = len(support) + 0.5 * len(weak & terr_lab)
+            score = 2 * hits / (len(terr_lab) + len(aff) + 0.5 * len(weak))
             if cause == "superior_gluteal_inferior_branch":
                 score -= 0.01  # same muscles as the trunk; the segmental pattern decides
                 note = ("same muscles as the trunk lesion; suggested by segmental "
@@ -869,21 +883,33 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
     # shading check: muscles outside the candidate territory should be symmetric
     confidence = "high"
     terr = _territory(nerve, labelled) if nerve in anatomy.LESION_MUSCLES else set()
-    outside = [m for m in assessable if m.muscle not in terr and m.role != "affected"
-               and m.ratios_used == "contralateral"]
-    worst = None
-    for m in outside:
-        for seq, val in (("T1", m.t1_sir), ("STIR", m.stir_sir)):
-            if _finite(val) and abs(val - 1.0) > rules.shading_tolerance:
-                if worst is None or abs(val - 1) > abs(worst[2] - 1):
-                    worst = (m.name, seq, val)
-    if worst is not None:
+    # one right/left value per pair and sequence, for every pair outside the territory
+    devs = []
+    for m in assessable:
+        if m.side == "right" and m.muscle not in terr and m.partner and \
+                m.ratios_used == "contralateral":
+            for seq, val in (("T1", m.t1_sir), ("STIR", m.stir_sir)):
+                if _finite(val) and val > 0:
+                    devs.append((m.muscle, seq, float(val)))
+    tol = rules.shading_tolerance
+    big = [d for d in devs if abs(d[2] - 1.0) > tol]
+    typical = math.exp(float(np.median([math.log(d[2]) for d in devs]))) if devs else 1.0
+    worst = max(devs, key=lambda d: abs(math.log(d[2])), default=None)
+    if devs and (abs(typical - 1.0) > tol or (len(devs) >= 4 and len(big) > len(devs) / 2)):
         confidence = "low"
         warnings_.append(
-            f"left/right signal differs by {abs(worst[2] - 1) * 100:.0f} % outside the "
-            f"candidate territory ({worst[0]}, {worst[1]} SIR {_fmt(worst[2])} vs its partner): "
-            "receive-coil shading or a real-image artefact is likely, so ratios near a "
-            "threshold are weak evidence; try --bias-correct and --robust (domain.md 1.4, 2.1)")
+            f"muscles outside the candidate territory differ between sides (typical "
+            f"right/left ratio {_fmt(typical)}; {len(big)} of {len(devs)} pair values beyond "
+            f"{tol * 100:.0f} %, worst {worst[0]} {worst[1]} {_fmt(worst[2])}): receive-coil "
+            "shading or another real-image artefact is likely, so ratios near a threshold are "
+            "weak evidence; try --bias-correct and --robust (domain.md 1.4, 2.1)")
+    elif big:
+        confidence = "moderate"
+        warnings_.append(
+            "left/right difference above "
+            f"{tol * 100:.0f} % in muscles outside the candidate territory: " + ", ".join(
+                f"{d[0]} {d[1]} {_fmt(d[2])}" for d in big[:6])
+            + " (right/left); possible shading or a second process; interpret with care")
     elif affected and len(cands) > 1 and cands[0].score - cands[1].score < 0.05 and \
             cands[1].cause != "superior_gluteal_inferior_branch":
         confidence = "moderate"

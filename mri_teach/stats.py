@@ -29,6 +29,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from mri_teach._validation import InputError, check_choice, check_positive
 from mri_teach.orientation import PLANES, plane_axes, resample_to_grid
@@ -175,8 +176,6 @@ def _boxes(labels: np.ndarray, values) -> dict[int, tuple]:
     """Bounding box (tuple of slices) of each of `values` present in `labels`: one C pass
     (``scipy.ndimage.find_objects``); work per label then stays inside its box, so no
     full-volume mask per label is ever built."""
-    from scipy import ndimage
-
     values = [int(v) for v in values]
     if not values or labels.size == 0:
         return {}
@@ -510,12 +509,14 @@ def matched_volume_ratio(labels, a: int, b: int, *, plane: str = "axial",
 
 
 def bias_field(image, labels, *, affine=None, method: str = "poly", order: int = 2,
-               max_samples: int = 200_000, rng=0) -> np.ndarray:
+               max_samples: int = 60_000, robust_iter: int = 5, rng=0) -> np.ndarray:
     """Estimate a smooth multiplicative shading field (mean 1 over the labelled voxels).
 
-    ``method="poly"`` fits ``log(image) = c_label + P(x, y, z)`` on the labelled voxels by
-    least squares, with one free intercept per label and a shared polynomial `P` of total
-    degree `order` in world coordinates (mm, from `affine`; voxel indices without it).
+    ``method="poly"`` fits ``log(image) = c_label + P(x, y, z)`` on the interior (in-plane
+    rim removed) labelled voxels by robust least squares (Tukey bisquare reweighting, so fat
+    streaks and vessels do not steer it), with one free intercept per label and a shared
+    polynomial `P` of total degree `order` in world coordinates (mm, from `affine`; voxel
+    indices without it).
     Because every muscle has its own intercept, a whole-muscle change (a denervated muscle
     brighter than its partner) is absorbed by that muscle's intercept and is *not* taken
     for shading; the polynomial is fitted on the smooth variation inside muscles.
@@ -555,7 +556,10 @@ def bias_field(image, labels, *, affine=None, method: str = "poly", order: int =
         log_field = corrector.GetLogBiasFieldAsImage(img)
         field = np.exp(sitk.GetArrayFromImage(log_field).astype(np.float64))
     else:
-        sel = (labels > 0) & np.isfinite(image) & (image > 0)
+        # fit on ROI interiors (the in-plane rim mixes in fat and fascia)
+        inner = interior_mask(labels)
+        fit_lab = labels if np.count_nonzero(inner) < 1000 else np.where(inner, labels, 0)
+        sel = (fit_lab > 0) & np.isfinite(image) & (image > 0)
         idx = np.flatnonzero(sel)
         if idx.size < 10:
             return np.ones(image.shape)
@@ -569,12 +573,21 @@ def bias_field(image, labels, *, affine=None, method: str = "poly", order: int =
         scale = float(np.abs(xyz - centre).max()) or 1.0
         u = (xyz - centre) / scale
         terms = _poly_terms(u, order)
-        lab_vals, lab_codes = np.unique(labels.ravel()[idx], return_inverse=True)
+        lab_vals, lab_codes = np.unique(fit_lab.ravel()[idx], return_inverse=True)
         onehot = np.zeros((idx.size, lab_vals.size))
         onehot[np.arange(idx.size), lab_codes] = 1.0
         design = np.hstack([onehot, terms])
         y = np.log(image.ravel()[idx])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        # robust refits (Tukey bisquare): fat streaks, vessels and partial-volume voxels
+        # are textured outliers, not shading
+        for _ in range(robust_iter):
+            res = y - design @ coef
+            mad = float(np.median(np.abs(res - np.median(res)))) * 1.4826 or 1e-6
+            u = res / (4.685 * mad)
+            w = np.where(np.abs(u) < 1, (1 - u ** 2) ** 2, 0.0)
+            sw = np.sqrt(w)
+            coef, *_ = np.linalg.lstsq(design * sw[:, None], y * sw, rcond=None)
         pcoef = coef[lab_vals.size:]
         # evaluate the polynomial on the full grid
         # evaluate slice by slice (bounded memory on large volumes)
