@@ -231,7 +231,9 @@ class Layer(Shape):
     below: tuple = ()
     side: int = 1
     scale: float = 1.0
+    stack_mm: float = 75.0
     tvals: np.ndarray = field(init=False)
+    cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         self.tvals = np.asarray(self.thick, dtype=float)[self.bed.order]
@@ -245,7 +247,14 @@ class Layer(Shape):
         t = self.thickness(z)
         if v is None or t is None or float(t.max()) <= 0.05:
             return None
-        d, sd, h, s = _polyline_fields(u, y, v[:, :2], np.maximum(v[:, 2], 0.0))
+        key = (u.shape, y.shape, float(u.flat[0]), float(y.flat[0]), float(z))
+        hit = self.bed.__dict__.setdefault("_fields", {})
+        if key in hit:
+            d, sd, h, s = hit[key]
+        else:
+            hit.clear()
+            d, sd, h, s = _polyline_fields(u, y, v[:, :2], np.maximum(v[:, 2], 0.0))
+            hit[key] = (d, sd, h, s)
         i = np.clip(np.floor(s).astype(int), 0, len(t) - 2)
         f = s - i
 
@@ -265,17 +274,14 @@ class Layer(Shape):
         return np.minimum(np.minimum(inner, outer), th * 2.0 - 0.6)
 
     def bbox(self, z0, z1):
+        t = [self.thickness(zz) for zz in np.linspace(z0, z1, 3)]
+        t = [x for x in t if x is not None]
+        if not t or float(np.max(np.concatenate(t))) <= 0.05:
+            return None
         bb = self.bed.bbox(z0, z1)
         if bb is None:
             return None
-        tot = 0.0
-        for lay in (*self.below, self):
-            t = [lay.thickness(zz) for zz in np.linspace(z0, z1, 3)]
-            t = [x for x in t if x is not None]
-            if t:
-                tot += float(np.max(np.concatenate(t)))
-        if tot <= 0.05:
-            return None
+        tot = self.stack_mm  # the whole stack shares one window (and one bed evaluation)
         return (bb[0] - tot, bb[1] + tot, bb[2] - tot, bb[3] + tot)
 
 
@@ -490,20 +496,20 @@ def _bed_table(rows: dict) -> list:
 
 
 _GMIN = _bed_table({
-    105: [0, 0, 0, 3, 5, 4, 0], 85: [0, 0, 0, 8, 12, 11, 4], 65: [0, 0, 0, 10, 14, 14, 6],
-    48: [0, 0, 0, 10, 15, 14, 6], 30: [0, 0, 0, 9, 13, 12, 5], 12: [0, 0, 0, 6, 9, 8, 3],
-    -5: [0, 0, 0, 3, 5, 4, 0],
+    105: [0, 0, 0, 3, 4, 4, 0], 85: [0, 0, 0, 7, 11, 10, 4], 65: [0, 0, 0, 9, 12, 12, 5],
+    48: [0, 0, 0, 9, 13, 12, 5], 30: [0, 0, 0, 8, 11, 11, 4], 12: [0, 0, 0, 5, 8, 7, 3],
+    -5: [0, 0, 0, 3, 4, 4, 0],
 })
 _GMED = _bed_table({
-    142: [0, 0, 4, 8, 10, 8, 3], 125: [0, 0, 10, 20, 24, 20, 8], 105: [0, 0, 14, 26, 30, 25, 10],
-    85: [0, 0, 12, 26, 30, 26, 10], 65: [0, 0, 10, 22, 26, 22, 8], 48: [0, 0, 6, 16, 20, 16, 6],
-    30: [0, 0, 3, 10, 14, 10, 3], 12: [0, 0, 2, 6, 9, 6, 2], -5: [0, 0, 0, 4, 6, 3, 0],
+    142: [0, 0, 4, 9, 11, 9, 3], 125: [0, 0, 11, 22, 27, 22, 9], 105: [0, 0, 16, 29, 34, 28, 11],
+    85: [0, 0, 13, 29, 34, 29, 11], 65: [0, 0, 11, 25, 29, 25, 9], 48: [0, 0, 7, 18, 22, 18, 7],
+    30: [0, 0, 3, 11, 16, 11, 3], 12: [0, 0, 2, 7, 10, 7, 2], -5: [0, 0, 0, 4, 7, 3, 0],
 })
 _GMAX = _bed_table({
-    125: [8, 8, 4, 0, 0, 0, 0], 105: [18, 22, 16, 6, 0, 0, 0], 85: [24, 30, 26, 14, 4, 0, 0],
-    65: [28, 36, 34, 24, 10, 0, 0], 48: [28, 40, 40, 32, 18, 4, 0], 30: [26, 40, 42, 36, 24, 8, 0],
-    12: [24, 38, 42, 38, 28, 10, 0], -5: [20, 36, 42, 38, 26, 8, 0], -30: [14, 32, 40, 36, 24, 8, 0],
-    -60: [6, 24, 32, 28, 18, 4, 0], -88: [0, 10, 18, 16, 10, 0, 0],
+    125: [8, 8, 4, 0, 0, 0, 0], 105: [20, 26, 22, 10, 0, 0, 0], 85: [26, 34, 34, 24, 8, 0, 0],
+    65: [30, 40, 44, 38, 18, 0, 0], 48: [30, 44, 50, 46, 30, 6, 0], 30: [28, 44, 52, 50, 36, 10, 0],
+    12: [26, 42, 52, 52, 40, 12, 0], -5: [22, 40, 50, 48, 36, 10, 0], -30: [16, 36, 46, 44, 32, 10, 0],
+    -60: [8, 26, 36, 34, 22, 4, 0], -88: [0, 10, 18, 16, 10, 0, 0],
 })
 _ILIACUS_WING = _bed_table({
     142: [0, 0, 2, 6, 8, 6, 0], 125: [0, 0, 6, 12, 16, 12, 3], 105: [0, 0, 8, 16, 20, 16, 6],
@@ -516,7 +522,7 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
     sz, sxy, bulk = _body_scales(body)
 
     def asym():
-        return float(1.0 + rng.normal(0.0, 0.025))
+        return float(1.0 + rng.normal(0.0, 0.012))
 
     out: list[Structure] = []
 
@@ -619,12 +625,12 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
         b = bulk * asym()
         muscles = [
             ("tensor_fasciae_latae",
-             Blob([(82, 116, 46, 6, 5, 110), (66, 121, 42, 12, 8, 115), (40, 128, 34, 17, 9, 110),
-                   (10, 136, 24, 18, 10, 105), (-25, 144, 12, 16, 9, 100),
-                   (-60, 149, 2, 13, 7, 95), (-90, 151, -4, 11, 6, 95)], scale=b)),
+             Blob([(82, 116, 46, 6, 5, 110), (66, 121, 42, 12, 8, 115), (40, 127, 34, 18, 10, 110),
+                   (10, 134, 24, 19, 11, 105), (-25, 141, 12, 17, 10, 100),
+                   (-60, 146, 2, 14, 8, 95), (-90, 148, -4, 12, 7, 95)], scale=b)),
             ("sartorius",
-             Blob([(84, 114, 52, 5, 4, 20), (55, 110, 57, 9, 6, 20), (20, 102, 61, 11, 7, 20),
-                   (-20, 92, 62, 12, 8, 15), (-60, 80, 58, 13, 8, 10), (-90, 72, 55, 13, 9, 10)],
+             Blob([(84, 113, 50, 5, 4, 20), (55, 109, 53, 9, 6, 20), (20, 102, 56, 11, 7, 20),
+                   (-20, 92, 57, 12, 8, 15), (-60, 80, 54, 13, 8, 10), (-90, 72, 52, 13, 9, 10)],
                   scale=b)),
             ("rectus_femoris",
              Blob([(56, 106, 38, 4, 4, 0), (30, 100, 42, 9, 7, 0), (0, 100, 46, 12, 9, 0),
@@ -635,8 +641,8 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
                    (0, 73, 40, 11, 9, 0), (-25, 78, 30, 10, 9, 0), (-48, 90, -4, 7, 6, 0),
                    (-58, 94, -12, 3, 3, 0)], scale=b)),
             ("piriformis",
-             Tube([(20, -80, 86, 6), (32, -80, 78, 11), (55, -70, 62, 13), (80, -52, 42, 12),
-                   (104, -36, 20, 9), (120, -22, 2, 5)], flat=0.8, scale=b)),
+             Tube([(20, -80, 86, 6.5), (32, -80, 78, 11.5), (55, -70, 62, 14), (80, -52, 42, 12.5),
+                   (104, -36, 20, 9.5), (120, -22, 2, 5)], flat=0.8, scale=b)),
             ("obturator_internus",
              Union([
                  Band([(32, [(52, -34, 1.5), (50, -10, 2.5), (52, 14, 1.5)]),
@@ -644,7 +650,7 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
                        (-10, [(48, -34, 4), (46, -8, 5), (48, 14, 3)]),
                        (-26, [(44, -32, 4), (40, -8, 5), (42, 12, 3)]),
                        (-42, [(42, -30, 1.5), (38, -10, 2), (40, 6, 1.5)])]),
-                 Tube([(50, -36, -8, 4), (66, -54, -9, 4), (88, -42, -10, 3.5),
+                 Tube([(50, -36, -8, 3.5), (66, -54, -9, 3.5), (88, -42, -10, 3.2),
                        (110, -28, -10, 3)], flat=0.8),
              ])),
             ("iliacus", iliacus),
@@ -652,28 +658,28 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
             ("gluteus_medius", gmed),
             ("obturator_externus",
              Union([
-                 Blob([(-18, 62, 10, 6, 8, 0), (-30, 60, 6, 13, 15, 20), (-44, 56, 4, 15, 13, 20),
-                       (-56, 55, 4, 9, 7, 0), (-62, 55, 4, 3, 3, 0)], scale=b),
+                 Blob([(-16, 62, 10, 9, 11, 0), (-30, 60, 6, 21, 23, 20), (-44, 57, 4, 23, 21, 20),
+                       (-56, 56, 4, 15, 12, 0), (-64, 55, 4, 5, 5, 0)], scale=b),
                  Tube([(68, -6, -30, 7), (88, -18, -26, 6), (108, -24, -18, 4)], flat=0.8),
              ])),
             ("quadratus_femoris",
-             Band([(-33, [(70, -48, 2), (90, -40, 4), (104, -30, 3)]),
-                   (-45, [(68, -50, 6), (88, -41, 8), (104, -31, 7)]),
-                   (-58, [(68, -49, 6), (86, -39, 8), (101, -29, 6)]),
+             Band([(-33, [(70, -48, 2.5), (90, -40, 5), (104, -30, 3.5)]),
+                   (-45, [(68, -50, 7), (88, -41, 9.5), (104, -31, 8)]),
+                   (-58, [(68, -49, 7), (86, -39, 9.5), (101, -29, 7)]),
                    (-68, [(68, -47, 2), (84, -37, 3), (98, -27, 2)])])),
             ("hamstrings",
-             Blob([(-40, 62, -60, 7, 5, 20), (-55, 66, -62, 14, 10, 20), (-70, 72, -60, 18, 14, 20),
-                   (-90, 78, -56, 22, 17, 20)], scale=b)),
+             Blob([(-40, 60, -54, 8, 6, 20), (-55, 64, -56, 15, 11, 20), (-70, 70, -54, 19, 14, 20),
+                   (-90, 76, -50, 23, 17, 20)], scale=b)),
             ("adductors",
              Blob([(-28, 30, 44, 9, 7, -20), (-42, 40, 30, 20, 18, -30), (-58, 48, 18, 28, 26, -30),
                    (-74, 55, 10, 33, 30, -30), (-90, 60, 5, 35, 32, -30)], scale=b)),
             ("gluteus_maximus", gmax),
             ("multifidus",
-             Blob([(152, 14, -92, 12, 15, 0), (125, 15, -98, 13, 13, 0), (102, 14, -102, 12, 9, 0),
-                   (82, 11, -108, 9, 6, 0), (64, 8, -110, 3, 3, 0)], scale=b)),
+             Blob([(152, 15, -88, 14, 16, 0), (125, 16, -94, 14, 14, 0), (102, 15, -100, 13, 10, 0),
+                   (82, 12, -106, 10, 7, 0), (64, 8, -110, 3, 3, 0)], scale=b)),
             ("erector_spinae",
-             Blob([(152, 40, -88, 22, 16, -25), (128, 36, -96, 17, 12, -20),
-                   (110, 30, -104, 10, 8, -15), (96, 24, -106, 3, 3, 0)], scale=b)),
+             Blob([(152, 50, -80, 32, 22, -25), (128, 46, -88, 27, 17, -20),
+                   (110, 38, -98, 17, 11, -15), (96, 30, -104, 5, 4, 0)], scale=b)),
         ]
         for mname, shape in muscles:
             lab = f"{mname}_{side}"
@@ -698,8 +704,13 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
     for s in out:
         s.noise = Noise.make(rng, n=4)
         s.detail = Noise.make(rng, n=3, wl_min=5.0, wl_max=14.0)
-    # a halo shares its muscle's noise so the fat plane hugs the muscle surface
+    # a halo shares its muscle's noise so the fat plane hugs the muscle surface, and the left
+    # structure shares the right one's (mirrored) noise: asymmetry is added explicitly
     by_name = {s.name: s for s in out}
+    for s in out:
+        partner = by_name.get(s.name.replace("_left", "_right"))
+        if partner is not None and partner is not s:
+            s.noise, s.detail = partner.noise, partner.detail
     for s in out:
         if s.name.startswith("halo:"):
             m = by_name[s.name[5:]]
@@ -713,11 +724,11 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
 #: The trunk and thighs (skin surface), female reference.
 BODY_SHAPE = Union([
     Blob([(z, 0, yc, a, ba, bp, 0, 2.35) for z, yc, a, ba, bp in (
-        (-62, -20, 150, 80, 95), (-50, -20, 165, 90, 110), (-30, -20, 172, 96, 122),
-        (0, -20, 174, 98, 128), (30, -18, 173, 98, 130), (60, -15, 170, 100, 128),
-        (90, -12, 165, 104, 125), (120, -12, 158, 108, 122), (152, -10, 150, 112, 118))]),
-    Mirror(Blob([(-92, 92, 0, 76, 80, 80, 0, 2.0), (-40, 92, -5, 80, 85, 85, 0, 2.0),
-                 (-20, 90, -8, 70, 70, 70, 0, 2.0)])),
+        (-62, -20, 150, 84, 92), (-50, -20, 163, 92, 105), (-30, -20, 170, 100, 116),
+        (0, -20, 172, 104, 121), (30, -18, 170, 102, 123), (60, -15, 166, 100, 121),
+        (90, -12, 160, 102, 119), (120, -12, 154, 106, 117), (152, -10, 148, 110, 114))]),
+    Mirror(Blob([(-92, 92, -6, 78, 78, 90, 0, 2.1), (-60, 92, -12, 80, 82, 102, 0, 2.1),
+                 (-30, 90, -15, 75, 80, 100, 0, 2.1), (-10, 88, -15, 60, 60, 70, 0, 2.0)])),
 ])
 
 
@@ -729,6 +740,52 @@ SKIN_MM = 1.8  # [U] epidermis + dermis as seen at 1 mm
 def _smoothstep(x):
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
+
+
+def _coarse_index(n, f):
+    idx = np.arange(0, n, f)
+    if idx[-1] != n - 1:
+        idx = np.append(idx, n - 1)
+    return idx
+
+
+def _lin_weights(ia, n):
+    pos = np.arange(n, dtype=np.float32)
+    j = np.clip(np.searchsorted(ia, pos, side="right") - 1, 0, len(ia) - 2)
+    w = (pos - ia[j]) / np.maximum(ia[j + 1] - ia[j], 1)
+    return j, w.astype(np.float32)
+
+
+def _upsample(c, ia, ja, n, m):
+    """Bilinear interpolation of coarse samples at rows `ia`, cols `ja` to (n, m)."""
+    if len(ia) == 1 or len(ja) == 1:
+        return np.broadcast_to(c.mean(), (n, m)).astype(np.float32)
+    j0, wj = _lin_weights(ja, m)
+    c = c[:, j0] * (1 - wj) + c[:, j0 + 1] * wj
+    i0, wi = _lin_weights(ia, n)
+    return c[i0] * (1 - wi)[:, None] + c[i0 + 1] * wi[:, None]
+
+
+def _lin_weights_at(ia, n):
+    pos = np.arange(n, dtype=np.float32)
+    j = np.clip(np.searchsorted(ia, pos, side="right") - 1, 0, len(ia) - 2)
+    w = np.clip((pos - ia[j]) / np.maximum(ia[j + 1] - ia[j], 1), 0.0, 1.0)
+    return j, w.astype(np.float32)
+
+
+def _upsample_at(c, ia, ja, n, m):
+    """Bilinear interpolation of samples at rows `ia`/cols `ja` (may start < 0) to (n, m)."""
+    if len(ia) == 1 and len(ja) == 1:
+        return np.full((n, m), float(c[0, 0]), np.float32)
+    if len(ja) > 1:
+        j0, wj = _lin_weights_at(ja, m)
+        c = c[:, j0] * (1 - wj) + c[:, j0 + 1] * wj
+    else:
+        c = np.repeat(c, m, axis=1)
+    if len(ia) > 1:
+        i0, wi = _lin_weights_at(ia, n)
+        return c[i0] * (1 - wi)[:, None] + c[i0 + 1] * wi[:, None]
+    return np.repeat(c, n, axis=0)
 
 
 class Painter:
@@ -744,6 +801,8 @@ class Painter:
         self.bowel_noise = Noise.make(rng, n=8, wl_min=22.0, wl_max=50.0)
         self.gas_noise = Noise.make(rng, n=6, wl_min=15.0, wl_max=35.0)
         self.fat_scale = float(rng.uniform(0.85, 1.15))
+        self.coarse = 1
+        self._cache = {}
 
     # body-level fields on a full slice ---------------------------------------------
     def _body_fields(self, X, Y, z):
@@ -752,17 +811,32 @@ class Painter:
         d = BODY_SHAPE.sdf(X / s, Y / s, zr)
         if d is None:
             d = np.full(X.shape, -100.0, dtype=np.float32)
-        d = d * s + 3.0 * self.body_noise(X, Y, z) + 0.5 * self.body_detail(X, Y, z)
+        ax = np.abs(X)
+        d = (d * s + 2.4 * self.body_noise(ax, Y, z) + 0.6 * self.body_noise(X, Y, z + 50.0)
+             + 0.5 * self.body_detail(X, Y, z))
         yc = -15.0 * s
         th = np.arctan2(Y - yc, X)
         sin = np.sin(th)
         post = np.maximum(-sin, 0.0) ** 1.3
         b = self.body
-        buttock = np.interp(zr, [-90, -60, 90, 130], [0.4, 1.0, 1.0, 0.55])
+        buttock = np.interp(zr, [-90, -60, 80, 115], [0.6, 1.0, 1.0, 0.3])
+        # the lower back (midline, upper levels) carries less fat than the buttocks
+        buttock = buttock * (1.0 - 0.5 * np.exp(-((X / 45.0) ** 2)) * float(zr > 85))
         ant = np.maximum(sin, 0.0) ** 2 * np.interp(zr, [-20, 40, 152], [0.2, 0.7, 1.0])
         t = (b.subcut_mm + b.subcut_post_mm * post * buttock + b.abdomen_mm * ant)
-        t = t * self.fat_scale * (1.0 + 0.18 * self.fat_noise(X, Y, z))
+        t = t * self.fat_scale * (1.0 + 0.14 * self.fat_noise(ax, Y, z)
+                                  + 0.04 * self.fat_noise(X, Y, z + 80.0))
         return d.astype(np.float32), t.astype(np.float32)
+
+    def _body_fields_fast(self, X, Y, z):
+        f = self.coarse
+        if f == 1:
+            return self._body_fields(X, Y, z)
+        ia, ja = _coarse_index(X.shape[0], f), _coarse_index(Y.shape[1], f)
+        d, t = self._body_fields(X[ia], Y[:, ja], z)
+        n, m = X.shape[0], Y.shape[1]
+        return (_upsample_at(d, ia, ja, n, m).astype(np.float32),
+                _upsample_at(t, ia, ja, n, m).astype(np.float32))
 
     def _abdominal_wall(self, X, Y, z, inner):
         zr = z / self.sz
@@ -782,6 +856,8 @@ class Painter:
         ys = (y0 + dy * np.arange(ny)).astype(np.float32)
         X, Y = xs[:, None], ys[None, :]
         h = 0.5 * (dx + dy)
+        # smooth fields are evaluated on a coarser in-plane grid (<= 2 mm) and interpolated
+        self.coarse = int(max(1, math.floor(1.9 / h)))
         nsub = int(min(3, max(1, round(dz / (2.0 * h)))))
         offs = (np.arange(nsub) + 0.5) / nsub - 0.5
         idx = np.zeros((3, nx, ny, nz), dtype=np.uint8)
@@ -789,7 +865,7 @@ class Painter:
         for k in range(nz):
             zc = z0 + dz * k
             zsub = [zc + o * dz for o in offs]
-            fields = [self._body_fields(X, Y, z) for z in zsub]
+            fields = [self._body_fields_fast(X, Y, z) for z in zsub]
             sidx = np.zeros((3, nx, ny), dtype=np.uint8)
             sfrac = np.zeros((3, nx, ny), dtype=np.float32)
             used = np.zeros((nx, ny), dtype=np.uint8)
@@ -800,6 +876,10 @@ class Painter:
                 if win is None:
                     continue
                 sl = (slice(win[0], win[1]), slice(win[2], win[3]))
+                if st.shape is not None:
+                    sl = self._crop(st, X[sl[0]], Y[:, sl[1]], zsub, win, h)
+                    if sl is None:
+                        continue
                 cov = None
                 for zi, (z, (bd, ts)) in enumerate(zip(zsub, fields)):
                     d = self._sdf(st, X[sl[0]], Y[:, sl[1]], z, bd[sl], ts[sl], (zi, win))
@@ -860,35 +940,87 @@ class Painter:
         if sp == "abdominal_wall":
             d = self._abdominal_wall(X, Y, z, inner)
             return None if d is None else d + st.noise_amp * self.body_detail(X, Y, z)
-        s = self.sxy
-        u = X if st.side >= 0 else -X
-        ck = (id(st.shape), st.side, key)
-        if ck in self._cache:
-            d = self._cache[ck]
-        else:
-            d = st.shape.sdf(u / s, Y / s, z / self.sz)
-            if d is not None:
-                d = d * s
-                if st.noise_amp:
-                    # mirrored noise (u) so both sides share a shape, plus a little asymmetry
-                    d = d + st.noise_amp * (0.7 * st.noise(u, Y, z) + 0.25 * st.detail(u, Y, z)
-                                            + 0.2 * st.noise(X, Y, z + 37.0))
-            self._cache[ck] = d
+        d = self._fine(st, X, Y, key)
         if d is None:
             return None
         d = d + st.offset
         if sp == "bowel":
             zr = z / self.sz
             bn = self._bowel(X, Y, z, key)
-            d = np.minimum(d, np.minimum(7.0 * bn - 2.0, (zr - 22.0) * 2))
+            # loops: curvy tubes along the zero crossings of smooth noise
+            d = np.minimum(d, np.minimum(9.0 * (0.45 - np.abs(bn)), (zr - 22.0) * 2))
         elif sp == "bowel_gas":
             zr = z / self.sz
             bn = self._bowel(X, Y, z, key)
-            g = np.minimum(6.0 * (self.gas_noise(X, Y, z) - 1.1), 7.0 * bn - 5.0)
+            g = np.minimum(6.0 * (self.gas_noise(X, Y, z) - 1.2), 9.0 * (0.2 - np.abs(bn)))
             d = np.minimum(np.minimum(d, g), (zr - 40.0) * 2)
         if st.clip_inner:
             d = np.minimum(d, inner)
         return d
+
+    def _coarse_raw(self, st, Xw, Yw, z, key):
+        """Coarse shape sdf (+ noise) on the window, cached for structures sharing a shape."""
+        ck = ("raw", id(st.shape), st.side, key)
+        if ck in self._cache:
+            return self._cache[ck]
+        s = self.sxy
+        f = self.coarse
+        ia, ja = _coarse_index(Xw.shape[0], f), _coarse_index(Yw.shape[1], f)
+        Xc, Yc = Xw[ia], Yw[:, ja]
+        uc = Xc if st.side >= 0 else -Xc
+        d = st.shape.sdf(uc / s, Yc / s, z / self.sz)
+        if d is not None:
+            d = d * s
+            if st.noise_amp:
+                # mirrored noise (u) so both sides share a shape, plus a little asymmetry
+                d = d + st.noise_amp * (0.8 * st.noise(uc, Yc, z) + 0.25 * st.detail(uc, Yc, z)
+                                        + 0.1 * st.detail(Xc, Yc, z + 23.0))
+            d = np.broadcast_to(d, (len(ia), len(ja)))
+        out = (d, ia, ja)
+        self._cache[ck] = out
+        return out
+
+    def _crop(self, st, Xw, Yw, zsub, win, h):
+        """Shrink the window to where the structure (or its halo) can have coverage."""
+        margin = 2.0 * h * self.coarse + max(st.offset, 0.0) + 1.0
+        r0 = c0 = None
+        for zi, z in enumerate(zsub):
+            d, ia, ja = self._coarse_raw(st, Xw, Yw, z, (zi, win))
+            if d is None:
+                continue
+            m = d > -margin
+            rows = np.flatnonzero(m.any(axis=1))
+            if rows.size == 0:
+                continue
+            cols = np.flatnonzero(m.any(axis=0))
+            a0, a1 = int(ia[max(rows[0] - 1, 0)]), int(ia[min(rows[-1] + 1, len(ia) - 1)])
+            b0, b1 = int(ja[max(cols[0] - 1, 0)]), int(ja[min(cols[-1] + 1, len(ja) - 1)])
+            if r0 is None:
+                r0, r1, c0, c1 = a0, a1, b0, b1
+            else:
+                r0, r1, c0, c1 = min(r0, a0), max(r1, a1), min(c0, b0), max(c1, b1)
+        if r0 is None:
+            return None
+        self._crop_box = (win, r0, c0)
+        return (slice(win[0] + r0, win[0] + r1 + 1), slice(win[2] + c0, win[2] + c1 + 1))
+
+    def _fine(self, st, X, Y, key):
+        """The cached coarse sdf interpolated onto the (cropped) fine window."""
+        zi, win = key
+        d, ia, ja = self._cache[("raw", id(st.shape), st.side, key)]
+        if d is None:
+            return None
+        _, r0, c0 = self._crop_box
+        n, m = X.shape[0], Y.shape[1]
+        if self.coarse == 1:
+            return d[r0:r0 + n, c0:c0 + m]
+        # coarse samples covering rows r0..r0+n-1 / cols c0..c0+m-1
+        a0 = max(int(np.searchsorted(ia, r0, side="right")) - 1, 0)
+        a1 = min(int(np.searchsorted(ia, r0 + n - 1, side="left")), len(ia) - 1)
+        b0 = max(int(np.searchsorted(ja, c0, side="right")) - 1, 0)
+        b1 = min(int(np.searchsorted(ja, c0 + m - 1, side="left")), len(ja) - 1)
+        sub = d[a0:a1 + 1, b0:b1 + 1]
+        return _upsample_at(sub, ia[a0:a1 + 1] - r0, ja[b0:b1 + 1] - c0, n, m)
 
     def _bowel(self, X, Y, z, key):
         ck = ("bowel", key)

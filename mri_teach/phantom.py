@@ -62,6 +62,7 @@ __all__ = [
     "build_anatomy",
     "make_case",
     "simulate_slice",
+    "core_labels",
     "expected_volume_cm3",
 ]
 
@@ -131,6 +132,10 @@ DEFAULT_MIMIC = MimicCourse()
 #: pelvis is well above STIR, which loses signal to the inversion.
 SNR_T1_DEFAULT = 28.0
 SNR_STIR_DEFAULT = 14.0
+#: Texture [U]: healthy muscle keeps SEPTA_FLOOR of its fat fraction between septa (the rest
+#: sits in thin septa); fat carries fibrous strands up to FAT_STRANDS.
+SEPTA_FLOOR = 0.55
+FAT_STRANDS = 0.35
 #: Signal scale: a tissue with PD 1 and full recovery would read 1000.
 SIGNAL_SCALE = 1000.0
 
@@ -159,7 +164,8 @@ class Anatomy:
     slot_struct: np.ndarray
     slot_frac: np.ndarray
     labels: np.ndarray
-    ffmod: np.ndarray  # muscle fat-fraction multiplier (texture, mean 1)
+    sheet: np.ndarray  # thin-sheet texture in [0, 1]: intramuscular fat septa / fat strands
+    sheet_mean: np.ndarray  # per structure
     tex: np.ndarray  # mild multiplicative texture of all tissues
     depth: np.ndarray  # mm below the surface of the voxel's muscle (0 elsewhere)
     muscle_depths: dict = field(default_factory=dict)
@@ -244,16 +250,18 @@ def _build_cached(preset: str, body: str, seed: int, slice_mm: float | None,
     # dominant label per voxel: sum fractions per label over the slots
     labels = _dominant_labels(idx, frac, lab_value)
     vox = tuple(float(v) for v in np.diag(aff)[:3])
-    # texture: intramuscular fat septa = thin sheets at zero crossings of smooth noise
-    n1 = _smooth_field(shape, vox, 7.0, rng)
-    sheet = np.exp(-((n1 / 0.22) ** 2)).astype(np.float32)
-    n2 = _smooth_field(shape, vox, 14.0, rng)
-    sheet *= np.clip(0.6 + 0.5 * n2, 0.0, 1.5)
-    mean = float(sheet.mean()) + 1e-6
-    ffmod = (0.35 + 0.65 * sheet / mean).astype(np.float16)
+    # texture: intramuscular fat septa / fibrous strands in fat = thin sheets at the zero
+    # crossings of smooth noise, patchy (modulated by a second field)
+    n1 = _smooth_field(shape, vox, 8.0, rng)
+    sheet = np.exp(-((n1 / 0.3) ** 2)).astype(np.float32)
+    n2 = _smooth_field(shape, vox, 20.0, rng)
+    sheet *= np.clip(0.5 + 0.6 * n2, 0.0, 1.0)
+    sheet_mean = float(sheet.mean()) + 1e-6
     n3 = _smooth_field(shape, vox, 4.0, rng)
-    tex = (1.0 + 0.025 * n3).astype(np.float16)
+    tex = (1.0 + 0.03 * n3).astype(np.float16)
+    sheet = sheet.astype(np.float16)
     depth = np.zeros(shape, dtype=np.float16)
+    h = 0.5 * (vox[0] + vox[1])
     mdepths = {}
     for name in anatomy.MUSCLE_NAMES:
         for side in anatomy.SIDES:
@@ -266,11 +274,24 @@ def _build_cached(preset: str, body: str, seed: int, slice_mm: float | None,
             sl = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in sl)
             sub = m[sl]
             d = ndimage.distance_transform_edt(sub, sampling=vox).astype(np.float32)
+            # smooth jitter breaks the ties of a coarse grid so atrophy removes coherent
+            # patches rather than a uniform fraction of every voxel
+            d = d + 0.6 * h * n3[sl]
             region = depth[sl]
             region[sub] = d[sub]
             mdepths[lab] = np.sort(d[sub])
+    # per-structure mean of the septa texture, so every muscle keeps its nominal fat fraction
+    smean = np.full(len(names), sheet_mean, np.float32)
+    dom = idx[0]
+    for k, mname in enumerate(muscles):
+        if mname is None:
+            continue
+        m = labels == _VALUE[mname]
+        if m.any():
+            smean[k] = float(sheet[m].astype(np.float32).mean()) + 1e-6
+    del dom
     return Anatomy(preset, body, seed, tuple(shape), aff, vox, names, labs, tissues, muscles,
-                   idx, frac, labels, ffmod, tex, depth, mdepths)
+                   idx, frac, labels, sheet, smean, tex, depth, mdepths)
 
 
 def _dominant_labels(idx, frac, lab_value):
@@ -416,7 +437,7 @@ def _weight_map(anat: Anatomy, cause: str, side: str, states) -> np.ndarray | No
             zq = float(np.percentile(xyz[2], 25))
             xq = float(np.percentile(np.abs(xyz[0]), 70)) * (1 if side == "right" else -1)
             r2 = ((xyz[0] - xq) / 18.0) ** 2 + ((xyz[1] - cy) / 25.0) ** 2 + ((xyz[2] - zq) / 22.0) ** 2
-            feather = np.clip(anat.ffmod[ijk].astype(np.float32) * 0.6, 0.2, 1.6)
+            feather = np.clip(0.35 + 2.0 * anat.sheet[ijk].astype(np.float32), 0.2, 1.6)
             val = np.clip(np.exp(-r2) * feather, 0, 1)
         else:
             # anterior / inferior segment (inferior branch of the SGN, domain.md 3.5 row 2)
@@ -482,6 +503,9 @@ def _tables(anat: Anatomy, field_t: float, seq: physics.Sequence, states, cause,
             ffn[k] = NORMAL_FF.get(structure, _DEFAULT_FF)
         else:
             swn[k] = physics.tissue_signal(t, seq, field_t=field_t)
+    isfat = np.array([t == "fat" for t in anat.struct_tissues])
+    # fibrous strands in fat: collagen, short T2 -> dark on both sequences [U]
+    s_fib = 0.15 * float(physics._compartment(1.0, tis["muscle"].t1_ms, tis["muscle"].t2_ms, seq))
     swl, ffl = swn.copy(), ffn.copy()
     for k in range(1, n):
         mus = anat.struct_muscles[k]
@@ -493,7 +517,7 @@ def _tables(anat: Anatomy, field_t: float, seq: physics.Sequence, states, cause,
                                             seq))
         if st.ff is not None:
             ffl[k] = st.ff
-    return swn, swl, ffn, ffl, s_fat
+    return swn, swl, ffn, ffl, s_fat, isfat, s_fib
 
 
 def _struct_lookup(anat: Anatomy, what):
@@ -502,10 +526,12 @@ def _struct_lookup(anat: Anatomy, what):
 
 def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
     """Noise-free signal on the region `sl` of the grid (a tuple of slices / index)."""
-    swn, swl, ffn, ffl, s_fat = tabs
+    swn, swl, ffn, ffl, s_fat, isfat, s_fib = tabs
     idx = anat.slot_struct[(slice(None), *sl)]
     frac = anat.slot_frac[(slice(None), *sl)].astype(np.float32)
-    ffmod = anat.ffmod[sl].astype(np.float32)
+    sheet = anat.sheet[sl].astype(np.float32)
+    # muscle: fat fraction redistributed into septa (mean kept); fat: fibrous strands
+    strands = FAT_STRANDS * sheet
     ww = None if w is None else w[sl].astype(np.float32)
     out = np.zeros(idx.shape[1:], np.float32)
     lost = np.zeros_like(out)
@@ -520,8 +546,10 @@ def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
         else:
             sw = swn[k] + ww * (swl[k] - swn[k])
             ff = ffn[k] + ww * (ffl[k] - ffn[k])
+        ffmod = SEPTA_FLOOR + (1.0 - SEPTA_FLOOR) * sheet / anat.sheet_mean[k]
         ff = np.minimum(ff * ffmod, 0.97)
         ff = np.where(ffn[k] > 0, ff, 0.0)
+        sw = np.where(isfat[k], sw * (1.0 - strands) + strands * s_fib, sw)
         if atrophy:
             thr = atrophy["thr"][k]
             keep = np.where(thr > 0, np.clip((depth - thr) / h + 1.0, 0.0, 1.0), 1.0)
@@ -652,7 +680,7 @@ def _atrophy_spec(anat, states):
 
 def _grow(anat, lab, vf, img, labels, tabs):
     """Hypertrophy: convert adjacent fat into muscle `lab` until its volume is `vf` x."""
-    swn, swl, ffn, ffl, s_fat = tabs
+    swn, swl, ffn, ffl, s_fat = tabs[:5]
     od, sl = _growth_field(anat, lab)
     fatv = {_VALUE["intermuscular_fat"], _VALUE["subcutaneous_fat"]}
     cand = (od > 0) & np.isin(labels[sl], list(fatv))
@@ -672,6 +700,36 @@ def _grow(anat, lab, vf, img, labels, tabs):
     lr[fr > 0.5] = _VALUE[lab]
     labels[sl] = lr
     return img, labels
+
+
+def core_labels(labels: np.ndarray) -> np.ndarray:
+    """Labels with a one-voxel in-plane rim removed (the ROI core; the full label if thin).
+
+    The ground-truth signal ratios are measured on this core so that partial volume with the
+    fat around a muscle does not enter them.
+
+    Examples
+    --------
+    >>> lab = np.zeros((5, 5, 1), np.int16); lab[1:4, 1:4] = 7
+    >>> int((core_labels(lab) == 7).sum())
+    1
+    """
+    out = np.zeros_like(labels)
+    same = np.ones(labels.shape, bool)
+    for ax in (0, 1):
+        for sh in (1, -1):
+            nb = np.roll(labels, sh, axis=ax)
+            edge = [slice(None)] * labels.ndim
+            edge[ax] = 0 if sh == 1 else -1
+            nb[tuple(edge)] = 0
+            same &= nb == labels
+    out[same] = labels[same]
+    # keep labels that would vanish
+    present = np.unique(labels)
+    kept = np.unique(out)
+    for v in np.setdiff1d(present, kept):
+        out[labels == v] = v
+    return out
 
 
 def _label_means(img, labels, names):
@@ -744,8 +802,9 @@ def make_case(*, cause: str = "none", side: str = "right", days: float = 0.0,
     Case
         ``truth`` keys: cause, side, days, reinnervation_day, time_stage, field_t, affected
         (label names), muscles {label: {ff, t1_ms, t2_water_ms, volume_factor, t1_ratio,
-        stir_ratio, volume_ratio, volume_ml}}, seed, body, preset, sequences. Ratios are
-        affected/contralateral label means of the noise-free, unshaded images.
+        stir_ratio, volume_ratio, volume_ml}}, seed, body, preset, sequences. Signal ratios
+        are label/contralateral-label means of the noise-free, unshaded images over the
+        label cores (:func:`core_labels`); volume ratios are label voxel counts.
     """
     check_choice(cause, anatomy.CAUSES, name="cause")
     check_choice(side, anatomy.SIDES, name="side")
@@ -816,8 +875,9 @@ def make_case(*, cause: str = "none", side: str = "right", days: float = 0.0,
 def _truth(anat, anat_s, t1, stir, labels, stir_labels, states, *, cause, side, days,
            reinnervation_day, field_t, seed, course):
     names = [anatomy.label_name(m, s) for m in anatomy.MUSCLE_NAMES for s in anatomy.SIDES]
-    m1 = _label_means(t1, labels, names)
-    m2 = _label_means(stir, stir_labels, names)
+    m1 = _label_means(t1, core_labels(labels), names)
+    m2 = _label_means(stir, core_labels(stir_labels), names)
+    counts = _label_means(t1, labels, names)
     vox = float(np.prod(anat.voxel_mm)) / 1000.0
     tis = physics.TISSUES[field_t]["muscle"]
     muscles = {}
@@ -839,8 +899,9 @@ def _truth(anat, anat_s, t1, stir, labels, stir_labels, states, *, cause, side, 
             "partial": bool(st.partial),
             "t1_ratio": ratio(m1),
             "stir_ratio": ratio(m2),
-            "volume_ratio": (round(m1[n][1] / m1[other][1], 4) if m1[other][1] else None),
-            "volume_ml": round(m1[n][1] * vox, 2),
+            "volume_ratio": (round(counts[n][1] / counts[other][1], 4)
+                             if counts[other][1] else None),
+            "volume_ml": round(counts[n][1] * vox, 2),
         }
     affected = sorted(lab for lab, s in states.items()
                       if s.dt2_ms > 0 or s.ff is not None or s.volume_factor != 1.0)

@@ -93,7 +93,7 @@ def _tissues(field: float) -> dict[str, Tissue]:
         "skin": Tissue(0.9, 1200.0 if hi else 1000.0, 32.0 if hi else 35.0, 0.0,
                        "[U] dermis as muscle-like soft tissue (domain.md 4.1 PD note)"),
         # bowel: wall + mixed content, a soft-tissue/fluid mixture [U]
-        "bowel": Tissue(0.9, 1500.0 if hi else 1300.0, 60.0 if hi else 70.0, 0.0,
+        "bowel": Tissue(0.9, 1500.0 if hi else 1300.0, 42.0 if hi else 45.0, 0.0,
                         "[U] bowel wall and content, soft tissue / fluid mixture"),
         # flowing blood gives a flow void on spin-echo images [U]; modelled as very low PD
         "flow_void": Tissue(0.05, 1932.0 if hi else 1441.0, 275.0 if hi else 290.0, 0.0,
@@ -307,7 +307,7 @@ class DenervationCourse:
     t1_factor_plateau: float = 1.1
     ff_chronic: float = 0.45
     ff_onset_days: float = 30.0
-    ff_tau_days: float = 130.0
+    ff_tau_days: float = 115.0
     volume_min: float = 0.65
     volume_onset_days: float = 60.0
     volume_tau_days: float = 200.0

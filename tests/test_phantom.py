@@ -40,6 +40,7 @@ def _mean(img, labels, name):
 
 
 def _ratio(case, img, labels, structure, side="right"):
+    labels = phantom.core_labels(labels)
     other = anatomy.opposite_side(side)
     return (_mean(img, labels, anatomy.label_name(structure, side))
             / _mean(img, labels, anatomy.label_name(structure, other)))
