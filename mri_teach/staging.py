@@ -29,8 +29,10 @@ How :func:`analyze` decides
    the muscles that support and contradict it. Only labelled muscles count.
 6. Real images (domain.md 1.4, issue item 8): a shading check compares the two sides of the
    muscles outside the candidate territory; more than ``shading_tolerance`` (10 %) difference
-   gives a warning and lowers the confidence. Robust statistics (``robust=True``: SIRs from
-   MAD-trimmed medians), in-plane rim exclusion (``rim=True``) and bias-field correction
+   gives a warning and lowers the confidence. Robust statistics (``robust=True``:
+   ``*_sir_robust`` = ratio of means after excluding voxels more than 3 scaled MADs from
+   the ROI median (vessels, fat streaks), used for staging; ``*_sir_median`` = ratio of
+   the medians of the kept voxels, for comparison), in-plane rim exclusion (``rim=True``) and bias-field correction
    (``bias_correct="poly"|"n4"``) are opt-in and reported under their own keys.
 """
 
@@ -261,6 +263,8 @@ class MuscleResult:
     stir_sir_ipsilateral: float = math.nan
     t1_sir_robust: float | None = None
     stir_sir_robust: float | None = None
+    t1_sir_median: float | None = None
+    stir_sir_median: float | None = None
     ratios_used: str = "contralateral"
     role: str = "normal"  # affected / partner / normal / unassessable
     edema: bool = False
@@ -414,7 +418,8 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
     reference : ``'contralateral'`` or a label name
         Reference ROI of the SIRs; a named ROI overrides the contralateral default.
     robust : bool
-        Also compute median-based SIRs after MAD trimming and stage on them.
+        Also compute SIRs after MAD-based outlier exclusion (``*_sir_robust``, used for
+        staging) and median-based SIRs (``*_sir_median``).
     rim : bool
         Drop the in-plane 1-voxel rim of every ROI before measuring.
     bias_correct : None, ``'poly'`` or ``'n4'``
@@ -511,9 +516,9 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
         r = s.get(value)
         return math.nan if r is None else r.mean
 
-    def robust_of(s, value):
+    def robust_of(s, value, key="robust_mean"):
         r = s.get(value)
-        return math.nan if r is None else r.robust_median
+        return math.nan if r is None else getattr(r, key)
 
     results: dict[int, MuscleResult] = {}
     for value, name in muscle_table.items():
@@ -592,6 +597,12 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
                                                        robust_of(s_t1, ref_value))
                 res.stir_sir_robust = stats.signal_ratio(robust_of(s_st, value),
                                                          robust_of(s_st, ref_value))
+                res.t1_sir_median = stats.signal_ratio(
+                    robust_of(s_t1, value, "robust_median"),
+                    robust_of(s_t1, ref_value, "robust_median"))
+                res.stir_sir_median = stats.signal_ratio(
+                    robust_of(s_st, value, "robust_median"),
+                    robust_of(s_st, ref_value, "robust_median"))
         elif res.ipsilateral_reference is not None:
             res.reference = res.ipsilateral_reference
             res.ratios_used = "ipsilateral"
@@ -618,7 +629,8 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
         "stir_grid": stir_grid,
         "rules": rules.to_dict(),
         "ratios": "SIR = ROI mean / reference mean on the same sequence (domain.md 2.1)" +
-                  ("; staged on robust (MAD-trimmed median) SIRs" if robust else ""),
+                  ("; staged on robust SIRs (means after MAD-based outlier exclusion)"
+                   if robust else ""),
     }
     return Analysis(muscles, pattern, warnings_, notes, stir_grid, settings)
 

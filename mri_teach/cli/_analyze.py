@@ -6,7 +6,8 @@ stir_sir, volume_ratio, reference, stage, reasons, ...}), ``pattern`` {side, aff
 candidates, stage, ...} and ``warnings`` (list of str); plus ``notes``, ``stir_grid`` and
 ``settings``. Undefined numbers are ``null``. ``t1_mean``/``stir_mean`` are plain means over
 all ROI voxels and ``t1_sir``/``stir_sir`` use them; ``--robust`` adds ``t1_sir_robust`` /
-``stir_sir_robust`` and stages on those.
+``stir_sir_robust`` (means after MAD-based outlier exclusion; staged on) and
+``t1_sir_median`` / ``stir_sir_median``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                    "muscle; an ipsilateral reference outside the nerve territory is always "
                    "computed too)")
     p.add_argument("--robust", action="store_true",
-                   help="also compute median-based SIRs after excluding outlier voxels "
-                   "(vessels, fat streaks; MAD trimming) and stage on them")
+                   help="also compute SIRs after excluding outlier voxels (vessels, fat "
+                   "streaks; > 3 scaled MADs from the ROI median) and stage on them; "
+                   "median-based SIRs are reported too")
     p.add_argument("--rim", action="store_true",
                    help="drop the in-plane 1-voxel rim of every ROI (partial volume)")
     p.add_argument("--bias-correct", nargs="?", const="poly", default=None,
