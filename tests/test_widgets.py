@@ -568,3 +568,79 @@ def test_results_table_updates_after_each_edit(roi_dir):
     assert "Inferred nerve" in html_two
     ed.undo()
     assert "left gluteus medius" not in ed.controls["results"].value
+
+
+# -- real NIfTI files (../shared/data/real) ----------------------------------------------------
+@pytest.mark.realdata
+def test_real_ct_with_totalsegmentator_labels(real_data, roi_dir):
+    ts = real_data / "totalsegmentator"
+    ct, seg = ts / "example_ct.nii.gz", ts / "example_seg_fast_force_split.nii.gz"
+    ed = RoiEditor(ct, ct, labels=seg)  # a CT twice: the plumbing, not the physiology
+    lm = io.load_labels(seg)
+    np.testing.assert_array_equal(ed.labels, lm.data)
+    # imported gluteus medius keep their side: left centroid at world x < 0
+    value = {n: v for v, n in ed.table.items()}["gluteus_medius_left"]
+    ijk = np.argwhere(ed.labels == value).mean(axis=0)
+    assert orientation.voxel_to_world(ed.affine, ijk)[0] < 0
+    assert "left gluteus medius" in ed.results_html()
+    # draw on the imported map: the new ROI reuses the imported value of the name
+    ed.set_slice(30)
+    ed.figure.canvas.draw()
+    bbox = ed.axes[0].get_window_extent()
+    x, y = ed.axes[0].transData.inverted().transform((bbox.x0 + 0.25 * bbox.width,
+                                                      bbox.y0 + 0.5 * bbox.height))
+    draw_polygon(ed, [(x, y), (x - 4, y), (x - 4, y + 4)])
+    assert ed.edits[-1].name == "gluteus_medius_right"
+    assert {n: v for v, n in ed.table.items()}["gluteus_medius_right"] == 83
+    assert ed.roi_centroid_world()[0] > 0  # screen left = patient right
+
+
+@pytest.mark.realdata
+def test_real_lps_mri_is_shown_radiologically(real_data, roi_dir):
+    mr = real_data / "totalsegmentator" / "example_mr_sm.nii.gz"
+    ed = RoiEditor(mr, mr, analyze=False)
+    assert io.load_volume(mr).original_axcodes == ("L", "P", "S")
+    ed.figure.canvas.draw()
+    bbox = ed.axes[1].get_window_extent()  # the STIR panel this time
+    x, y = ed.axes[1].transData.inverted().transform((bbox.x0 + 0.2 * bbox.width,
+                                                      bbox.y0 + 0.5 * bbox.height))
+    draw_polygon(ed, [(x, y), (x - 3, y), (x - 3, y + 3)], panel=1)
+    assert ed.roi_centroid_world()[0] > 0
+
+
+# -- the synthetic motivating case, STIR on a thicker grid ----------------------------------------
+@pytest.fixture(scope="module")
+def sgn_case():
+    from mri_teach import phantom
+
+    return phantom.make_case(cause="superior_gluteal", side="right", days=90, preset="fast",
+                             stir_slice_mm=8)
+
+
+def _inner_vertices(mask2d):
+    from scipy import ndimage
+    from skimage import measure
+
+    inner = ndimage.binary_erosion(mask2d, iterations=2)
+    contour = max(measure.find_contours(inner.astype(float), 0.5), key=len)
+    return contour[np.linspace(0, len(contour), 8, endpoint=False).astype(int)]
+
+
+def test_phantom_case_with_stir_on_its_own_grid(sgn_case, roi_dir):
+    case = sgn_case
+    assert case.stir.shape != case.t1.shape
+    ed = RoiEditor(case)  # a phantom.Case is accepted as is
+    assert ed.images[1].get_array().shape == ed.images[0].get_array().shape
+    value = {n: v for v, n in case.label_table.items()}
+    k = int(np.argmax((case.labels == value["gluteus_medius_right"]).sum(axis=(0, 1))))
+    ed.set_slice(k)
+    for side in ("right", "left"):
+        ed.set_label("gluteus_medius", side)
+        verts = _inner_vertices(case.labels[:, :, k] == value[f"gluteus_medius_{side}"])
+        draw_polygon(ed, [tuple(v) for v in verts], panel=0 if side == "right" else 1)
+    row = ed.analysis.muscle("gluteus_medius_right")
+    truth = case.truth["muscles"]["gluteus_medius_right"]["stir_ratio"]
+    assert abs(row.stir_sir - truth) < 0.15 * truth, (row.stir_sir, truth)
+    assert ed.roi_centroid_world(ed.edits[0])[0] > 0
+    assert ed.roi_centroid_world(ed.edits[1])[0] < 0
+    assert "superior gluteal" in ed.controls["results"].value
