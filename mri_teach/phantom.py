@@ -91,6 +91,8 @@ EXTRA_LABELS: dict[int, str] = {
     105: "vessels_left",
     106: "peritrochanteric_fluid_right",
     107: "peritrochanteric_fluid_left",
+    108: "vasti_right",
+    109: "vasti_left",
 }
 #: Label table of every case (integer -> name).
 LABEL_TABLE: dict[int, str] = {**anatomy.PHANTOM_LABELS, **EXTRA_LABELS}
@@ -134,8 +136,8 @@ SNR_T1_DEFAULT = 28.0
 SNR_STIR_DEFAULT = 14.0
 #: Texture [U]: healthy muscle keeps SEPTA_FLOOR of its fat fraction between septa (the rest
 #: sits in thin septa); fat carries fibrous strands up to FAT_STRANDS.
-SEPTA_FLOOR = 0.55
-FAT_STRANDS = 0.35
+SEPTA_FLOOR = 0.7
+FAT_STRANDS = 0.2
 #: Signal scale: a tissue with PD 1 and full recovery would read 1000.
 SIGNAL_SCALE = 1000.0
 
