@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nibabel as nib
 import numpy as np
 import pytest
+from conftest import need
 from test_viz import AFFECTED, toy_analysis, toy_case
 
-from conftest import need
 from mri_teach import anatomy, report
 from mri_teach._optional import have
 from mri_teach._validation import InputError
@@ -108,7 +109,7 @@ def test_fat_grades_follow_the_scale_definitions():
         report.fat_grades(1.5)
 
 
-# --- inputs ---------------------------------------------------------------------------------------
+# --- inputs ----------------------------------------------------------------------------------
 
 
 def test_load_case_inputs_keeps_muscles_and_hides_paths(case_dir):
@@ -133,7 +134,7 @@ def test_nested_and_flat_truth_are_read(tmp_path):
         assert inp.vignette.startswith("47-year-old")
 
 
-# --- report ---------------------------------------------------------------------------------------
+# --- report ----------------------------------------------------------------------------------
 
 
 def _sections(md: str) -> list[str]:
@@ -198,7 +199,7 @@ def test_show_paths_is_opt_in(inputs):
     assert inputs.sources["t1"] in md
 
 
-# --- deck -----------------------------------------------------------------------------------------
+# --- deck ------------------------------------------------------------------------------------
 
 
 def test_deck_slides_pictures_and_text(inputs, tmp_path):
@@ -248,23 +249,13 @@ def test_slides_cli(case_dir, tmp_path, capsys):
 
 
 def test_slides_cli_without_pptx_says_how_to_install(case_dir, tmp_path, capsys, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *a, **k):
-        if name == "pptx" or name.startswith("pptx."):
-            raise ImportError("no pptx")
-        return real_import(name, *a, **k)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
-    monkeypatch.delitem(__import__("sys").modules, "pptx", raising=False)
+    monkeypatch.setitem(sys.modules, "pptx", None)  # `import pptx` now raises ImportError
     assert main(["slides", str(case_dir), "--out", str(tmp_path / "d.pptx")]) == 2
     assert "pip install 'mri_teach[slides]'" in capsys.readouterr().err
     assert not (tmp_path / "d.pptx").exists()
 
 
-# --- anonymize -------------------------------------------------------------------------------------
+# --- anonymize -------------------------------------------------------------------------------
 
 
 def _planted(path: Path, klass=nib.Nifti1Image) -> Path:

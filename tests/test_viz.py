@@ -20,9 +20,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from conftest import need
 from matplotlib.text import Text
 
-from conftest import need
 from mri_teach import anatomy, orientation, viz
 from mri_teach._optional import have
 from mri_teach._validation import InputError
@@ -405,7 +405,7 @@ def test_stage_gallery_locks_windows_across_columns():
     assert all(ax.xaxis_inverted() for ax in t1_axes + stir_axes)
 
 
-# --- style ------------------------------------------------------------------------------------------
+# --- style -----------------------------------------------------------------------------------
 
 
 def _slide_figures(case):
@@ -446,7 +446,7 @@ def test_figures_leave_global_rcparams_alone_and_never_show(case, monkeypatch):
     assert not changed
 
 
-# --- pixels ----------------------------------------------------------------------------------------
+# --- pixels ----------------------------------------------------------------------------------
 
 
 def _pixel_compare(fig, name, tol=6.0, tmp_path=None):
@@ -477,8 +477,15 @@ def test_pixel_sir_chart(tmp_path):
 
 
 def test_pixel_timeline(tmp_path):
+    from mri_teach import physics
+
+    # the curves' settings are pinned so a change of the physics defaults does not move them
+    course = physics.DenervationCourse(
+        onset_days=12.0, dt2_plateau_ms=15.0, dt2_tau_days=40.0, t1_factor_plateau=1.1,
+        ff_chronic=0.45, ff_onset_days=30.0, ff_tau_days=130.0, volume_min=0.65,
+        volume_onset_days=60.0, volume_tau_days=200.0, recovery_tau_days=90.0)
     fig = viz.plot_timeline(measured={"stir_ratio": 1.33, "t1_ratio": 1.12,
-                                      "volume_ratio": 0.93}, days=90)
+                                      "volume_ratio": 0.93}, days=90, params=course)
     _pixel_compare(fig, "timeline", tmp_path=tmp_path)
 
 
