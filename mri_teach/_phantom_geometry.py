@@ -976,8 +976,7 @@ class Painter:
             d = d * s
             if st.noise_amp:
                 # mirrored noise (u) so both sides share a shape, plus a little asymmetry
-                d = d + st.noise_amp * (0.8 * st.noise(uc, Yc, z) + 0.25 * st.detail(uc, Yc, z)
-                                        + 0.1 * st.detail(Xc, Yc, z + 23.0))
+                d = d + st.noise_amp * (0.8 * st.noise(uc, Yc, z) + 0.25 * st.detail(uc, Yc, z))
             d = np.broadcast_to(d, (len(ia), len(ja)))
         out = (d, ia, ja)
         self._cache[ck] = out
