@@ -51,6 +51,7 @@ __all__ = [
     "array_digest",
     "cache_dir",
     "case_digests",
+    "encoded_arrays",
     "expected_digests",
     "load_case",
     "load_sample",
@@ -343,6 +344,11 @@ def write_case(case: Any, folder, *, overwrite: bool = False) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def encoded_arrays(case: Any) -> dict[str, np.ndarray]:
+    """The stored int16 arrays (before ``scl_slope``) that :func:`write_case` would write."""
+    return {name: data for name, (data, _, _) in _encode(case).arrays.items()}
 
 
 def expected_digests(case: Any) -> dict[str, str]:

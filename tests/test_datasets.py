@@ -10,6 +10,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from conftest import need
+
 from mri_teach import anatomy, datasets, io
 from mri_teach._validation import InputError
 from mri_teach.datasets import (
@@ -194,3 +196,70 @@ def test_cache_dir_follows_env(monkeypatch, tmp_path):
     assert datasets.cache_dir().is_relative_to(tmp_path / "cache")
     monkeypatch.delenv("MRI_TEACH_CACHE")
     assert ".cache" in datasets.cache_dir().parts
+
+
+# --- the shipped sample_data/ ------------------------------------------------------------
+
+SAMPLE_DATA = ROOT / "sample_data"
+
+
+def _readme_sums() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for line in (SAMPLE_DATA / "README.md").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and len(parts[0]) == 64 and "/" in parts[1]:
+            case, fname = parts[1].split("/", 1)
+            out.setdefault(case, {})[fname] = parts[0]
+    return out
+
+
+def _shipped(name: str) -> Path:
+    folder = SAMPLE_DATA / name
+    need(all((folder / f).is_file() for f in CASE_FILES),
+         f"shipped sample {name} not found in {SAMPLE_DATA}")
+    return folder
+
+
+@pytest.mark.parametrize("name", datasets.SHIPPED_SAMPLES)
+def test_readme_sums_match_the_shipped_files(name):
+    folder = _shipped(name)
+    assert _readme_sums()[name] == case_digests(folder)
+    readme = (SAMPLE_DATA / "README.md").read_text()
+    for sample in SAMPLES:
+        assert f"`{sample}`" in readme  # every case is described, shipped or rebuilt
+    assert "python scripts/make_sample_data.py" in readme
+
+
+def test_sample_data_stays_small():
+    files = [p for p in SAMPLE_DATA.rglob("*") if p.is_file()] if SAMPLE_DATA.is_dir() else []
+    assert sum(p.stat().st_size for p in files) < 25e6
+
+
+@pytest.mark.parametrize("name", datasets.SHIPPED_SAMPLES)
+def test_shipped_sample_matches_its_regeneration(name):
+    """Same seed -> same decoded int16 arrays as the shipped files.
+
+    Bit for bit on the machine that made them; on another CPU the float32 maths may differ
+    in the last bit, which can move a voxel that sits on a rounding boundary by one
+    quantisation step, so that (and only that) is tolerated.
+    """
+    folder = _shipped(name)
+    case = datasets.make_sample(name)
+    want = datasets.expected_digests(case)
+    have = case_digests(folder)
+    assert want["labels.json"] == have["labels.json"]
+    if want == have:
+        return
+    for fname, rebuilt in datasets.encoded_arrays(case).items():
+        stored = np.asanyarray(nib.load(folder / fname).dataobj.get_unscaled())
+        assert stored.shape == rebuilt.shape and stored.dtype == rebuilt.dtype
+        diff = stored.astype(np.int32) - rebuilt
+        if fname == "labels.nii.gz":
+            assert np.mean(diff != 0) < 1e-4, fname
+        else:
+            assert np.abs(diff).max() <= 1 and np.mean(diff != 0) < 1e-3, fname
+    shipped_truth = json.loads((folder / "truth.json").read_text())["truth"]
+    for muscle, values in case.truth["muscles"].items():
+        for key, value in values.items():
+            if isinstance(value, float):
+                assert shipped_truth["muscles"][muscle][key] == pytest.approx(value, rel=1e-3)
