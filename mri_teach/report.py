@@ -889,10 +889,40 @@ def _deck_slide(prs, title: str):
     return slide
 
 
-def _deck_text_slide(prs, title: str, items: Sequence[str], *, font_pt: int = 20):
-    slide = _deck_slide(prs, title)
-    _deck_box(slide, prs, 0.05, 0.17, 0.9, 0.78, items, size_pt=font_pt, bullet=True)
-    return slide
+_TEXT_BOX = (0.05, 0.17, 0.9, 0.78)  # x, y, w, h as fractions of the slide
+
+
+def text_height_pt(items: Sequence[str], *, width_pt: float, size_pt: float) -> float:
+    """Conservative height of bullet `items` in a box `width_pt` wide (0.55 em per char).
+
+    Examples
+    --------
+    >>> text_height_pt(["x" * 98], width_pt=550, size_pt=20)  # 2 lines of 50 characters
+    54.0
+    """
+    per_line = max(1, int(width_pt / (0.55 * size_pt)))
+    lines = sum(math.ceil((len(i) + 2) / per_line) for i in items)
+    return lines * 1.2 * size_pt + 6.0 * len(items)
+
+
+def _deck_text_slide(prs, title: str, items: Sequence[str], *, font_pt: int = 20) -> list:
+    """One or more slides (``title (1/2)``...) so the bullets never overflow the box."""
+    width_pt = prs.slide_width / 12700 * _TEXT_BOX[2]
+    height_pt = prs.slide_height / 12700 * _TEXT_BOX[3]
+    pages: list[list[str]] = [[]]
+    for item in items:
+        trial = [*pages[-1], item]
+        if pages[-1] and text_height_pt(trial, width_pt=width_pt, size_pt=font_pt) > height_pt:
+            pages.append([item])
+        else:
+            pages[-1] = trial
+    slides = []
+    for n, page in enumerate(pages, 1):
+        name = title if len(pages) == 1 else f"{title} ({n}/{len(pages)})"
+        slide = _deck_slide(prs, name)
+        _deck_box(slide, prs, *_TEXT_BOX, page, size_pt=font_pt, bullet=True)
+        slides.append(slide)
+    return slides
 
 
 def _deck_picture_slide(prs, title: str, png: bytes, caption: str):
@@ -968,9 +998,7 @@ def write_deck(inputs: CaseInputs, analysis: Mapping, path, *,
     _deck_text_slide(prs, "Teaching points", list(_TEACHING_POINTS), font_pt=18)
     _deck_text_slide(prs, "Management as taught (overview, not a plan)", list(_MANAGEMENT),
                      font_pt=18)
-    half = (len(REFERENCES) + 1) // 2
-    _deck_text_slide(prs, "References (1/2)", list(REFERENCES[:half]), font_pt=18)
-    _deck_text_slide(prs, "References (2/2)", list(REFERENCES[half:]), font_pt=18)
+    _deck_text_slide(prs, "References", list(REFERENCES), font_pt=18)
     prs.core_properties.title = "mri_teach teaching deck"
     prs.core_properties.author = "mri_teach"
     prs.core_properties.comments = ""
