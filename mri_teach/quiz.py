@@ -281,7 +281,10 @@ class RoiFeedback:
     intended : str
         The label name the trainee meant (normalised, e.g. ``'gluteus_medius_right'``).
     dice : float
-        Dice overlap of the ROI with the intended muscle (0-1).
+        Dice overlap of the ROI with the intended muscle on the slices the ROI was drawn on
+        (0-1; a whole-muscle 3D ROI is compared with the whole muscle).
+    coverage : float
+        Fraction of the intended muscle (on those slices) inside the ROI.
     inside_fraction : float
         Fraction of ROI voxels inside the intended muscle.
     most_overlapped : str or None
@@ -297,6 +300,7 @@ class RoiFeedback:
 
     intended: str
     dice: float
+    coverage: float
     inside_fraction: float
     most_overlapped: str | None
     most_overlapped_fraction: float
@@ -618,8 +622,8 @@ def grade_answer(answer: QuizAnswer | Mapping[str, Any], *, stage: str, cause: s
     if category == "normal":
         reading = "Correct reading: normal study; no muscle shows denervation change."
     elif not visible:
-        reading = (f"Correct reading: no abnormal muscle signal yet. The truth is a "
-                   f"{anatomy.CAUSE_INFO[true_cause].display} lesion imaged{when}, "
+        reading = (f"Correct reading: no abnormal muscle signal yet. The truth is a lesion "
+                   f"of the {anatomy.CAUSE_INFO[true_cause].display} imaged{when}, "
                    f"which is 'too early' (< 14 days, domain.md 1.4).")
     else:
         reading = (f"Correct reading: {true_side} {anatomy.CAUSE_INFO[true_cause].display}"
@@ -630,8 +634,10 @@ def grade_answer(answer: QuizAnswer | Mapping[str, Any], *, stage: str, cause: s
     if affected:
         lines.append(f"Abnormal muscles: {', '.join(anatomy.display_name(a) for a in affected)}.")
     if true_cause != "none":
-        lines.append(f"Pattern of the true cause - {_pattern_text(true_cause)} (domain.md 3.5"
-                     f"{', 9' if category == 'mimic' else ''}).")
+        pattern = _pattern_text(true_cause)
+        cite = "domain.md 9" if category == "mimic" else "domain.md 3.5"
+        lines.append(f"Pattern of the true cause - {pattern}"
+                     + ("." if cite in pattern else f" ({cite})."))
     if stage_ok:
         lines.append(f"Stage '{stage}': correct.")
     else:
@@ -734,10 +740,22 @@ def check_roi(case: QuizCase, roi_mask: Any, intended_label_name: str) -> RoiFee
     intended = anatomy.label_name(structure, side)
     n_roi = int(mask.sum())
     target = np.isin(labels, matches)
+    if n_roi:
+        # Compare within the slices the ROI was drawn on: the slice axis is the one along
+        # which the ROI spans the fewest indices (a 2D ROI: exactly one).
+        idx = np.nonzero(mask)
+        spans = [np.unique(i).size for i in idx]
+        axis = int(np.argmin(spans))
+        keep = np.zeros(labels.shape[axis], bool)
+        keep[np.unique(idx[axis])] = True
+        shape = [1, 1, 1]
+        shape[axis] = -1
+        target = target & keep.reshape(shape)
     inter = int((mask & target).sum())
     size = int(target.sum())
     dice = 2.0 * inter / (n_roi + size) if (n_roi + size) else 0.0
     inside = inter / n_roi if n_roi else 0.0
+    coverage = inter / size if size else 0.0
     most, most_frac = None, 0.0
     if n_roi:
         values, counts = np.unique(labels[mask], return_counts=True)
@@ -765,12 +783,15 @@ def check_roi(case: QuizCase, roi_mask: Any, intended_label_name: str) -> RoiFee
                    f"{anatomy.display_name(most)}, not the {anatomy.display_name(intended)}.")
     elif inside >= 0.8:
         message = (f"Good placement: {inside:.0%} of the ROI is inside the "
-                   f"{anatomy.display_name(intended)} (Dice {dice:.2f}).")
+                   f"{anatomy.display_name(intended)}; it covers {coverage:.0%} of the muscle "
+                   f"on its slice(s) (Dice {dice:.2f}). A small ROI well inside the belly is "
+                   "fine for a ratio.")
     else:
         message = (f"Only {inside:.0%} of the ROI is inside the {anatomy.display_name(intended)}; "
                    "keep the ROI inside the muscle belly, away from fat planes and fascia, or "
                    "the ratio mixes in fat.")
-    return RoiFeedback(intended=intended, dice=float(dice), inside_fraction=float(inside),
+    return RoiFeedback(intended=intended, dice=float(dice), coverage=float(coverage),
+                       inside_fraction=float(inside),
                        most_overlapped=most, most_overlapped_fraction=float(most_frac),
                        wrong_side=wrong_side, wrong_muscle=wrong_muscle, roi_voxels=n_roi,
                        message=message)

@@ -156,8 +156,9 @@ Every decision carries its reasons, so you can check the rule against the number
     code("""
 for m in analysis.muscles:
     print(f"{mt.anatomy.display_name(m.name)} ({m.role}) -> {m.stage}")
-    for reason in m.reasons:
-        print("     ", reason)
+    if m.role == "affected":
+        for reason in m.reasons:
+            print("     ", reason)
 for w in analysis.warnings:
     print("warning:", w)
 """),
@@ -198,7 +199,7 @@ normal T1 (Uetani 1993: T1 normal in 14/17 patients), so the signal rule may cal
 acute. Both readings are defensible; say which one you mean.
 """),
     code("""
-truth = case.truth
+truth = case.truth.get("truth", case.truth)  # truth.json also records the parameters
 print("truth:", truth["side"], truth["cause"], truth["days"], "days -> time stage",
       truth["time_stage"])
 gmed = analysis.muscle("gluteus_medius_right")
@@ -280,8 +281,9 @@ def update(*_):
     out.clear_output(wait=True)
     with out:
         t = case.truth
-        pair = mt.io.load_pair(case.t1_volume(), case.stir_volume())
-        fig = mt.viz.plot_case_panel(pair.t1, pair.stir, case.labels_map(),
+        # the fast preset puts T1, STIR and labels on one grid (RAS+ arrays)
+        fig = mt.viz.plot_case_panel(case.t1, case.stir, case.labels, case.label_table,
+                                     voxel_size_mm=mt.orientation.voxel_sizes(case.affine),
                                      highlight=t["affected"], slide=False)
         plt.show()
         first = t["affected"][0] if t["affected"] else None
@@ -392,11 +394,14 @@ mirrored to the other side. Remember: in radiological display the patient's righ
 screen **left** (domain.md 6).
 """),
     code("""
+from scipy import ndimage
+
 k = case.best_slice("gluteus_medius")
-target = case.label_values["gluteus_medius_right"]
-ii, jj = np.nonzero(case.labels[:, :, k] == target)
-centre = (float(ii.mean()), float(jj.mean()))
-ellipse = mt.roi.ellipse_to_mask(centre, (3, 3), case.labels.shape[:2])
+muscle = case.labels[:, :, k] == case.label_values["gluteus_medius_right"]
+depth = ndimage.distance_transform_edt(muscle)  # deepest point: far from the fat planes
+centre = np.unravel_index(np.argmax(depth), muscle.shape)
+radius = max(1.0, min(3.0, float(depth.max()) - 1))
+ellipse = mt.roi.ellipse_to_mask(centre, (radius, radius), muscle.shape)
 roi = mt.roi.plane_to_volume(ellipse, "axial", k, case.labels.shape)
 print(mt.quiz.check_roi(case, roi, "gluteus_medius_right").message)
 
@@ -429,7 +434,8 @@ key.
 import tempfile
 from pathlib import Path
 
-out = mt.quiz.export_quiz(Path(tempfile.mkdtemp()) / "class_quiz", 3, seed=1)
+# the same 4 cases as above (same seed); `mri-teach quiz --n 4 --seed 7 --out DIR` does the same
+out = mt.quiz.export_quiz(Path(tempfile.mkdtemp()) / "class_quiz", 4, seed=7)
 for path in sorted(out.rglob("*")):
     print(path.relative_to(out))
 print()
@@ -463,7 +469,7 @@ STIR_PATH = None     # e.g. "my_case/stir.nii.gz"
 LABELS_PATH = None   # optional: a label NIfTI (+ labels.json / ITK-SNAP .txt beside it)
 
 if T1_PATH is None:
-    demo = mt.phantom.make_case(cause="superior_gluteal", side="left", days=200.0,
+    demo = mt.phantom.make_case(cause="superior_gluteal", side="left", days=120.0,
                                 preset="fast", rng=11)
     folder = mt.datasets.write_case(demo, Path(tempfile.mkdtemp()) / "my_case")
     T1_PATH, STIR_PATH = folder / "t1.nii.gz", folder / "stir.nii.gz"
@@ -576,7 +582,7 @@ as the ROIs.
 from mri_teach.widgets import RoiEditor
 
 editor = RoiEditor(pair.t1, pair.stir, muscle="gluteus_medius", side="left")
-fig = editor.show()
+editor.show()
 """),
     code("""
 ROI_MUSCLES = ("gluteus_medius", "gluteus_minimus", "tensor_fasciae_latae")

@@ -78,20 +78,24 @@ def _images(nb) -> int:
 
 
 def _widget_images(nb) -> int:
-    """PNG figures inside ipywidgets Output widgets (stored widget state)."""
+    """PNG figures inside ipywidgets Output widgets."""
+    return sum(1 for out in _widget_outputs(nb) if "image/png" in out.get("data", {}))
+
+
+def _widget_outputs(nb) -> list[dict]:
+    """Outputs captured inside ipywidgets Output widgets (stored widget state)."""
     state = nb.metadata.get("widgets", {}).get(
         "application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    count = 0
-    for model in state.values():
-        for out in model.get("state", {}).get("outputs", []) or []:
-            if "image/png" in out.get("data", {}):
-                count += 1
-    return count
+    return [out for model in state.values()
+            for out in (model.get("state", {}).get("outputs", []) or [])]
 
 
 def _errors(nb) -> list[str]:
-    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells if c.cell_type == "code"
-            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    """Errors of the cells and of callbacks that ran inside Output widgets."""
+    outs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    outs += _widget_outputs(nb)
+    return [f"{o.get('ename')}: {o.get('evalue')}" for o in outs
+            if o.get("output_type") == "error"]
 
 
 # --------------------------------------------------------------------------------------
@@ -165,13 +169,7 @@ def test_timeline_runs_and_draws(run):
 
 
 def _widget_text(nb) -> str:
-    state = nb.metadata.get("widgets", {}).get(
-        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    parts = []
-    for model in state.values():
-        for out in model.get("state", {}).get("outputs", []) or []:
-            parts.append(out.get("text", "") if isinstance(out.get("text"), str) else "")
-    return "\n".join(parts)
+    return "\n".join(o["text"] for o in _widget_outputs(nb) if isinstance(o.get("text"), str))
 
 
 @needs_stack
@@ -211,4 +209,7 @@ def test_helpers_read_outputs():
         "m": {"state": {"outputs": [{"output_type": "display_data",
                                      "data": {"image/png": "AA=="}}]}}}}}
     assert _widget_images(nb) == 1
+    nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]["m"][
+        "state"]["outputs"].append({"output_type": "error", "ename": "W", "evalue": "cb"})
+    assert _errors(nb) == ["E: bad", "W: cb"]
     json.dumps(nb)

@@ -155,8 +155,14 @@ def test_check_roi_inside_intended_muscle():
     assert fb.inside_fraction == 1.0 and fb.ok
     assert fb.most_overlapped == "gluteus_medius_right"
     assert not fb.wrong_side and not fb.wrong_muscle
-    expected = 2 * 16 / (16 + 6 * 6 * 3)
-    assert fb.dice == pytest.approx(expected)
+    # compared on the ROI's slice (k = 1): the muscle has 6 x 6 voxels there
+    assert fb.dice == pytest.approx(2 * 16 / (16 + 36))
+    assert fb.coverage == pytest.approx(16 / 36)
+    # an ROI on two slices is compared on both
+    roi2 = roi.copy()
+    roi2[13:17, 3:7, 2] = True
+    fb2 = quiz.check_roi(case, roi2, "gluteus_medius_right")
+    assert fb2.dice == pytest.approx(2 * 32 / (32 + 72))
     # the same ROI over the whole muscle gives Dice 1
     fb = quiz.check_roi(case, case.labels == 40, "Gmed R")
     assert fb.dice == pytest.approx(1.0)
