@@ -20,7 +20,8 @@ the level after loading the data, sampled every 2 ms in a thread (C++ allocation
 SimpleITK count too, unlike ``tracemalloc``). A peer that is not installed is skipped
 with a note (``pip install nilearn SimpleITK``, the ``bench`` extra).
 
-Part 2: ``mri-teach analyze`` on that T1 + STIR pair (``.nii.gz`` in a temporary folder) vs just reading the three files with nibabel (float32 images, integer labels).
+Part 2: ``mri-teach analyze`` on that T1 + STIR pair (``.nii.gz`` in a temporary folder)
+vs just reading the three files with nibabel (float32 images, integer labels).
 Target (issue 4, item 11): within 1.6x.
 """
 
@@ -29,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -150,7 +150,8 @@ def child(method: str, folder: Path) -> dict:
         sds = np.ravel(NiftiLabelsMasker(nlab, strategy="standard_deviation").fit_transform(
             nimg)).tolist()
     else:
-        raise SystemExit(f"unknown method {method}")
+        msg = f"unknown method {method}"
+        raise SystemExit(msg)
     dt = time.perf_counter() - t0
     mem.__exit__(None, None, None)
     return {"method": method, "seconds": dt, "peak_mb": mem.mb,
@@ -240,8 +241,8 @@ def main_() -> int:
             if "error" in r:
                 print(f"{m:28s} skipped: {r['error']}")
                 continue
-            diff = max(abs(a - b) for a, b in zip(r["means"], ref["means"])) if "means" in \
-                ref else float("nan")
+            diff = (max(abs(a - b) for a, b in zip(r["means"], ref["means"], strict=False))
+                    if "means" in ref else float("nan"))
             label = {"mri_teach": "mri_teach (mean, sd)",
                      "mri_teach_full": "mri_teach (+median, pctl)",
                      "simpleitk": "SimpleITK (incl. copy)",

@@ -158,7 +158,7 @@ def brush_to_mask(points, radius_vox: float, shape2d) -> np.ndarray:
     p = _vertices(points, name="points")
     r = check_positive(radius_vox, name="radius_vox")
     mask = np.zeros(shape, dtype=bool)
-    segments = [(p[0], p[0])] if len(p) == 1 else list(zip(p[:-1], p[1:]))
+    segments = [(p[0], p[0])] if len(p) == 1 else list(zip(p[:-1], p[1:], strict=False))
     for a, b in segments:
         lo = np.maximum(np.floor(np.minimum(a, b) - r).astype(int), 0)
         hi = np.minimum(np.ceil(np.maximum(a, b) + r).astype(int) + 1, shape)

@@ -32,7 +32,8 @@ How :func:`analyze` decides
    gives a warning and lowers the confidence. Robust statistics (``robust=True``:
    ``*_sir_robust`` = ratio of means after excluding voxels more than 3 scaled MADs from
    the ROI median (vessels, fat streaks), used for staging; ``*_sir_median`` = ratio of
-   the medians of the kept voxels, for comparison), in-plane rim exclusion (``rim=True``) and bias-field correction
+   the medians of the kept voxels, for comparison), in-plane rim exclusion (``rim=True``)
+   and bias-field correction
    (``bias_correct="poly"|"n4"``) are opt-in and reported under their own keys.
 """
 

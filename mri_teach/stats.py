@@ -304,7 +304,8 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
             pad = tuple(pad)
             sub = np.where(labels[pad] == value, 1, 0).astype(np.int8)
             inner = interior_mask(sub, plane=rim_plane)
-            crop = tuple(slice(b.start - p.start, b.stop - p.start) for b, p in zip(box, pad))
+            crop = tuple(slice(b.start - p.start, b.stop - p.start)
+                         for b, p in zip(box, pad, strict=True))
             inner = inner[crop]
             if inner.any():
                 inside, rim_removed = inner, True
@@ -333,60 +334,6 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
             label=value, name=name, voxels=nvox, volume_ml=float(nvox * vml), valid=nv,
             mean=mean, median=med, sd=sd, p05=p05, p25=p25, p75=p75, p95=p95,
             robust_mean=rmean, robust_median=rmed, excluded=excluded, rim_removed=rim_removed,
-        )
-    return out
-    codes = _compact_codes(flat_lab, values)
-    nlab = values.size + 1
-    counts_all = np.bincount(codes, minlength=nlab)
-    rim_ok = np.zeros(nlab, bool)
-    if rim:
-        inner_counts = np.bincount(codes[inner], minlength=nlab)
-        rim_ok = inner_counts > 0
-        use = np.where(rim_ok[codes], inner, True) & (codes > 0)
-    else:
-        use = codes > 0
-    flat_img = image.ravel()
-    finite = np.isfinite(flat_img)
-    sel = use & finite
-    c_sel = codes[sel]
-    x_sel = flat_img[sel].astype(np.float64)
-    n_valid = np.bincount(c_sel, minlength=nlab)
-    sums = np.bincount(c_sel, weights=x_sel, minlength=nlab)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / n_valid
-        dev2 = np.bincount(c_sel, weights=(x_sel - means[c_sel]) ** 2, minlength=nlab)
-        sds = np.sqrt(dev2 / n_valid)
-    n_vox = np.bincount(codes[use], minlength=nlab)
-    if percentiles or robust:
-        order = np.argsort(c_sel, kind="stable")  # radix sort for uint16 codes
-        xs = x_sel[order]
-        bounds = np.concatenate([[0], np.cumsum(n_valid)])
-    for code in range(1, nlab):
-        value = int(values[code - 1])
-        name = names.get(value, str(value))
-        nv = int(n_valid[code])
-        med = p05 = p25 = p75 = p95 = rmean = rmed = nan
-        excluded = 0
-        if nv and (percentiles or robust):
-            seg = np.sort(xs[bounds[code]:bounds[code + 1]])
-            med, p05, p25, p75, p95 = _percentiles_sorted(seg, (50.0, *_PCTS))
-            if robust:
-                mad = float(np.median(np.abs(seg - med))) * 1.4826
-                if mad > 0:
-                    keep = np.abs(seg - med) <= mad_k * mad
-                    kept = seg[keep]
-                else:
-                    kept = seg
-                excluded = int(seg.size - kept.size)
-                rmean = float(kept.mean())
-                rmed = _percentiles_sorted(kept, (50.0,))[0]
-        nvox = int(n_vox[code]) if (rim and rim_ok[code]) else int(counts_all[code])
-        out[value] = RoiStats(
-            label=value, name=name, voxels=nvox, volume_ml=float(nvox * vml), valid=nv,
-            mean=float(means[code]) if nv else nan, median=med,
-            sd=float(sds[code]) if nv else nan, p05=p05, p25=p25, p75=p75, p95=p95,
-            robust_mean=rmean, robust_median=rmed, excluded=excluded,
-            rim_removed=bool(rim and rim_ok[code]),
         )
     return out
 

@@ -6,10 +6,9 @@ import math
 import nibabel as nib
 import numpy as np
 import pytest
+from test_staging import SGN, make, side
 
 from mri_teach.cli import main
-
-from test_staging import SGN, make, side
 
 MUSCLE_KEYS = {"name", "muscle", "side", "voxels", "volume_ml", "t1_mean", "stir_mean", "t1_sir",
                "stir_sir", "volume_ratio", "reference", "stage", "reasons"}
@@ -95,7 +94,7 @@ def test_permuting_and_flipping_voxel_order_changes_nothing(tmp_path):
     assert nib.aff2axcodes(nib.load(b_dir / "t1.nii.gz").affine) != ("R", "A", "S")
     a = analyze_json(a_dir, tmp_path, name="a.json")
     b = analyze_json(b_dir, tmp_path, name="b.json")
-    for ma, mb in zip(a["muscles"], b["muscles"]):
+    for ma, mb in zip(a["muscles"], b["muscles"], strict=False):
         assert ma["name"] == mb["name"] and ma["voxels"] == mb["voxels"]
         for key in ("t1_mean", "stir_mean", "t1_sir", "stir_sir", "volume_ratio"):
             assert ma[key] == pytest.approx(mb[key], rel=1e-5), (ma["name"], key)
@@ -119,7 +118,7 @@ def test_each_image_on_its_own_grid(tmp_path):
     native = analyze_json(folder, tmp_path, name="n.json")
     on_t1 = analyze_json(folder, tmp_path, "--stir-grid", "t1", name="t.json")
     assert native["pattern"]["nerve"] == on_t1["pattern"]["nerve"] == "superior_gluteal"
-    for a, b in zip(native["muscles"], on_t1["muscles"]):
+    for a, b in zip(native["muscles"], on_t1["muscles"], strict=False):
         assert a["stir_sir"] == pytest.approx(b["stir_sir"], rel=0.02)
 
 

@@ -93,7 +93,8 @@ def test_totalsegmentator_ct_sides_and_volume(real_data):
     # the built-in table agrees with the header extension
     for value, name in io.TOTALSEG_TOTAL.items():
         assert lm.table[value] == name
-    ts = io.load_totalsegmentator(real_data / "totalsegmentator" / "example_seg_fast_force_split.nii.gz")
+    ts = io.load_totalsegmentator(
+        real_data / "totalsegmentator" / "example_seg_fast_force_split.nii.gz")
     assert ts.table[84] == "gluteus_minimus_left"
 
 
@@ -130,7 +131,8 @@ def test_musclemap_ids_and_sides(real_data):
 
 
 def test_musclemap_abdomen_parity_is_opposite(real_data):
-    lm = io.load_labels(real_data / "musclemap" / "scripts" / "image.nii.gz", table="musclemap_abdomen")
+    lm = io.load_labels(real_data / "musclemap" / "scripts" / "image.nii.gz",
+                        table="musclemap_abdomen")
     # right is odd here, left is odd in the whole-body model: sides must come from the table
     assert _centroid_world(lm, 1)[0] > 0 and lm.table[1] == "multifidus_right"
     assert _centroid_world(lm, 2)[0] < 0

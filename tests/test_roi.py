@@ -52,7 +52,8 @@ def test_polygon_area_close_to_geometric_area(rng):
         r = rng.uniform(10, 25)
         t = np.linspace(0, 2 * np.pi, 60, endpoint=False)
         v = np.c_[c[0] + r * np.cos(t), c[1] + r * np.sin(t)]
-        area = 0.5 * abs(np.dot(v[:, 0], np.roll(v[:, 1], 1)) - np.dot(v[:, 1], np.roll(v[:, 0], 1)))
+        x, y = v[:, 0], v[:, 1]
+        area = 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
         n = roi.polygon_to_mask(v, (100, 100)).sum()
         assert abs(n - area) < 2 * np.pi * r * 0.6
 

@@ -227,7 +227,7 @@ def test_scaling_an_image_leaves_sirs_unchanged():
     t1, st, lab, table = make(stf={"gluteus_medius_right": 1.3}, noise=0.02)
     a = staging.analyze((t1, AFF), (st, AFF), (lab, AFF), table=table)
     b = staging.analyze((t1 * 7.5, AFF), (st * 0.01, AFF), (lab, AFF), table=table)
-    for ma, mb in zip(a.muscles, b.muscles):
+    for ma, mb in zip(a.muscles, b.muscles, strict=False):
         assert ma.t1_sir == pytest.approx(mb.t1_sir, rel=1e-5)
         assert ma.stir_sir == pytest.approx(mb.stir_sir, rel=1e-5)
         assert ma.stage == mb.stage
@@ -244,7 +244,7 @@ def test_stir_on_its_own_grid_native_and_resampled_agree():
     b = staging.analyze((t1, AFF), (st_coarse, st_aff), (lab, AFF), table=table,
                         stir_grid="t1")
     assert a.stir_grid == "native" and b.stir_grid == "t1"
-    for ma, mb in zip(a.muscles, b.muscles):
+    for ma, mb in zip(a.muscles, b.muscles, strict=False):
         assert ma.stir_sir == pytest.approx(mb.stir_sir, rel=0.02), ma.name
     assert a.pattern.nerve == b.pattern.nerve == "superior_gluteal"
 
@@ -364,7 +364,7 @@ import functools  # noqa: E402
 from mri_teach import phantom  # noqa: E402
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def phantom_case(cause="none", side="right", days=0.0, **kw):
     return phantom.make_case(cause=cause, side=side, days=days, preset="fast", rng=0, **kw)
 
@@ -439,7 +439,7 @@ def test_phantom_stir_on_its_own_grid_native_vs_resampled_within_2_percent():
     a = analyze_case(c)
     b = analyze_case(c, stir_grid="t1")
     checked = 0
-    for x, y in zip(a.muscles, b.muscles):
+    for x, y in zip(a.muscles, b.muscles, strict=False):
         if x.voxels >= 1000 and x.role != "unassessable":  # small edge ROIs are noisy
             assert x.stir_sir == pytest.approx(y.stir_sir, rel=0.02), x.name
             checked += 1

@@ -126,7 +126,7 @@ def format_table(result: dict) -> str:
                      _f(m["volume_ratio"]), m["reference"] or "-", m["stage"]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i in (0, 8, 9) else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows]
     lines.insert(1, "-" * len(lines[0]))
     p = result["pattern"]
     lines.append("")

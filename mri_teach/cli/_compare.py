@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
                      _f(m["volume_ratio_change"]), m["status"]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
     print()
     bp, fp = base.pattern, follow.pattern
     print(f"baseline: {bp.nerve} ({bp.side}), {bp.stage}; follow-up: {fp.nerve} "
