@@ -470,6 +470,8 @@ class RoiSession:
             self.base = np.asarray(nib.load(self.base_path).dataobj).astype(np.int16)
         self.table.update({int(k): v for k, v in rec.get("table", {}).items()})
         self.edits = [Edit.from_json(e, self.affine) for e in rec.get("edits", [])]
+        # restored edits stay undoable one by one (after a kernel restart too)
+        self._undo = [self.edits[:i] for i in range(len(self.edits))]
         self._rebuild()
         self.restored = bool(self.edits) or bool(self.base.any())
         return self.restored

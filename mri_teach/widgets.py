@@ -263,6 +263,12 @@ class RoiEditor:
         self._cids: list[int] = []
         self._build_figure(figsize, dpi)
         self._interactive = _is_interactive_backend() if interactive is None else interactive
+        if not self._interactive:
+            self.message = INSTALL_HINT
+        # matplotlib keeps only weak references to bound-method callbacks: the figure (kept
+        # alive by its canvas widget) holds the editor, so `RoiEditor(...).show()` without
+        # assigning the editor keeps working (ipympl pitfall 2, ../shared/anchors.md 3).
+        self.figure._mri_teach_editor = self
         self.controls: dict[str, Any] = {}
         self.widget = None
         if have("ipywidgets"):

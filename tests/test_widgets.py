@@ -437,6 +437,8 @@ def test_autosave_and_restore_by_content(editor, roi_dir, tmp_path):
     assert again.sidecar == folder
     np.testing.assert_array_equal(again.labels, before)
     assert len(again.edits) == 1 and "restored" in again.status_text()
+    assert again.undo() and not again.labels.any()  # restored edits stay undoable
+    again.redo()
     # different content -> a different, empty sidecar
     other = RoiEditor(t1 + 1, stir, affine=_affine(), analyze=False)
     assert other.sidecar != folder and not other.labels.any()
@@ -503,6 +505,35 @@ def test_static_fallback_gives_a_figure_and_the_install_hint(editor):
     assert not editor._interactive  # Agg
     assert isinstance(editor.show(), Figure)
     assert "pip install 'mri_teach[notebook]'" in INSTALL_HINT
+    assert INSTALL_HINT in editor.status_text()
+
+
+def test_editor_kept_alive_by_its_figure(roi_dir):
+    import gc
+
+    t1, stir = _pair()
+    fig = RoiEditor(t1, stir, affine=_affine(), analyze=False).show()  # editor not assigned
+    gc.collect()
+    ed = fig._mri_teach_editor
+    draw_polygon(ed, SQUARE)  # the event connections still work
+    assert len(ed.edits) == 1
+
+
+def test_imported_base_is_restored_with_edits(tmp_path, roi_dir):
+    t1, stir = _pair()
+    base = np.zeros(SHAPE, np.int16)
+    base[5:10, 5:10, 2] = 7
+    lm = io.LabelMap(base.astype(np.int32), _affine(), {7: "gluteus_minimus_left"},
+                     (1.0, 1.0, 3.0), ("R", "A", "S"))
+    a = RoiEditor(t1, stir, affine=_affine(), labels=lm, analyze=False)
+    a.add_polygon("gluteus_medius_right", SQUARE)
+    b = RoiEditor(t1, stir, affine=_affine(), analyze=False)  # no labels= this time
+    np.testing.assert_array_equal(b.labels, a.labels)
+    assert set(b.table.values()) == {"gluteus_minimus_left", "gluteus_medius_right"}
+    # other labels on the same images: old sidecar kept as a backup, fresh start
+    c = RoiEditor(t1, stir, affine=_affine(), labels=np.zeros(SHAPE, np.int16), analyze=False)
+    assert not c.labels.any() and not c.edits
+    assert list(a.sidecar.glob("rois-*.json.bak"))
 
 
 def test_without_ipywidgets_and_ipympl(tmp_path):
