@@ -378,3 +378,80 @@ def test_simulate_slice_bad_index():
     a = phantom.build_anatomy("fast")
     with pytest.raises(InputError, match="index"):
         phantom.simulate_slice(a, index=10_000)
+
+
+# --- bodies, saving, default grid ----------------------------------------------------------
+
+
+def _subcut_depth(case, direction):
+    """Skin-to-fascia fat depth (mm) along a ray from the body centre at mid-pelvis."""
+    k = int(round((40.0 - case.affine[2, 3]) / case.affine[2, 2]))
+    lab = case.labels[:, :, k]
+    fat = _value("subcutaneous_fat")
+    i0 = lab.shape[0] // 2 + int(round(30.0 / case.affine[0, 0])) * direction[0]
+    j0 = int(round((-20.0 - case.affine[1, 3]) / case.affine[1, 1]))
+    di, dj = direction
+    i, j, n = i0, j0, 0
+    while 0 <= i < lab.shape[0] and 0 <= j < lab.shape[1]:
+        n += lab[i, j] == fat
+        i, j = i + di, j + dj
+    return n * case.affine[1, 1] * (abs(di) + abs(dj)) ** 0.5 if dj else n * case.affine[0, 0]
+
+
+def test_body_presets_scale_muscles_and_fat(normal):
+    male = phantom.make_case(body="male", noise=False, **FAST)
+    vox_f = float(np.prod(normal.voxel_size_mm)) / 1000.0
+    for m in ("gluteus_medius", "gluteus_minimus"):
+        vf = (normal.labels == _value(f"{m}_right")).sum() * vox_f
+        vm = (male.labels == _value(f"{m}_right")).sum() * vox_f
+        expected = phantom.expected_volume_cm3(m, "male") / phantom.expected_volume_cm3(m)
+        assert vm / vf == pytest.approx(expected, rel=0.15)
+    # subcutaneous fat: thicker posteriorly than anteriorly-laterally, thicker in the female
+    post_f = _subcut_depth(normal, (0, -1))
+    post_m = _subcut_depth(male, (0, -1))
+    lat_f = _subcut_depth(normal, (1, 0))
+    assert post_f > lat_f and post_f > post_m
+    assert male.t1.shape[2] >= normal.t1.shape[2]  # taller pelvis, same crest->LT coverage
+
+
+def test_label_sides_survive_saving_in_ras_and_lps(tmp_path, normal):
+    nib = pytest.importorskip("nibabel")
+    flip = np.diag([-1.0, -1.0, 1.0, 1.0])
+    flip[0, 3] = normal.labels.shape[0] - 1
+    flip[1, 3] = normal.labels.shape[1] - 1
+    lps_data = normal.labels[::-1, ::-1, :]
+    lps_affine = normal.affine @ flip
+    for name, data, aff in (("ras", normal.labels, normal.affine), ("lps", lps_data, lps_affine)):
+        path = tmp_path / f"{name}.nii.gz"
+        nib.save(nib.Nifti1Image(np.ascontiguousarray(data), aff), path)
+        img = nib.as_closest_canonical(nib.load(path))
+        lab = np.asarray(img.dataobj)
+        for v in (_value("gluteus_medius_right"), _value("gluteus_medius_left")):
+            ijk = np.array(np.nonzero(lab == v), float)
+            x = (img.affine[:3, :3] @ ijk + img.affine[:3, 3:4])[0].mean()
+            assert (x > 0) == normal.label_table[v].endswith("_right")
+
+
+def test_simulate_slice_follows_days():
+    a = phantom.build_anatomy("fast")
+    k = int(round((70.0 - a.affine[2, 3]) / a.affine[2, 2]))
+    m = a.labels[:, :, k]
+    right, left = m == _value("gluteus_medius_right"), m == _value("gluteus_medius_left")
+    ratios = []
+    for d in (5, 20, 45, 90):
+        _, stir = phantom.simulate_slice(a, index=k, cause="superior_gluteal", days=d)
+        ratios.append(stir[right].mean() / stir[left].mean())
+    # edema rises after ~2 weeks; by 3 months fat (nulled on STIR) starts to offset it
+    assert ratios[0] < 1.05 and ratios[0] < ratios[1] < ratios[2] and ratios[-1] > 1.25
+
+
+def test_motivating_case_on_the_protocol_grid():
+    """Right SGN, 3 months, 1.5 T at 0.9 x 0.9 x 4 mm: clearly inside the subacute band."""
+    c = phantom.make_case(cause="superior_gluteal", side="right", days=90, field_t=1.5,
+                          preset="default", noise=False)
+    assert c.voxel_size_mm == (0.9, 0.9, 4.0)
+    assert c.truth["time_stage"] == "subacute"
+    for m in GLUTEAL:
+        t = c.truth["muscles"][f"{m}_right"]
+        assert 1.27 <= t["stir_ratio"] <= 1.38, (m, t)
+        assert 1.17 <= t["t1_ratio"] <= 1.28, (m, t)
