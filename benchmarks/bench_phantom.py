@@ -11,7 +11,8 @@ Run: ``.venv/bin/python benchmarks/bench_phantom.py`` (about half a minute). Tar
 * peak memory of a cold full case: Python allocations (``tracemalloc``) and the process
   high-water mark (``resource.getrusage`` max RSS).
 
-Exit status 0 when both targets are met, 1 otherwise. Not a test: timings depend on the machine and on what else runs on it.
+Exit status 0 when both targets are met, 1 otherwise. Not a test: timings depend on the
+machine and on what else runs on it.
 """
 
 from __future__ import annotations

@@ -238,7 +238,8 @@ def _nifti(data: np.ndarray, affine: np.ndarray, *, slope: float | None) -> nib.
 
 @dataclass(frozen=True, eq=False)
 class _Encoded:
-    arrays: dict[str, tuple[np.ndarray, np.ndarray, float | None]]  # file -> (int16, affine, slope)
+    # file -> (int16 array, affine, scl_slope or None)
+    arrays: dict[str, tuple[np.ndarray, np.ndarray, float | None]]
     texts: dict[str, str]  # file -> JSON text
 
 

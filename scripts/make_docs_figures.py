@@ -18,6 +18,7 @@ Gmed/Gmin/TFL on STIR is visible and comparable across levels. The PNGs are writ
 8-bit palette images to stay small.
 """
 
+# ruff: noqa: T201 - a command-line script reports on stdout
 from __future__ import annotations
 
 import argparse
@@ -126,7 +127,7 @@ def axial_levels_figure(image, labels, table, affine, levels, window, title, *,
     box_i, box_j = _body_box(labels)
     fig, grid = plt.subplots(2, 2, figsize=(9.0, 7.4), facecolor="black")
     axes = grid.ravel()
-    for ax, (key, text) in zip(axes, LEVELS):
+    for ax, (key, text) in zip(axes, LEVELS, strict=True):
         k = levels[key]
         if outlines:
             viz.show_plane(ax, image, "axial", k, window, voxel_size_mm=vox, markers=True)

@@ -11,6 +11,7 @@ every other sample is rebuilt from its seed by ``mri_teach.datasets.load_sample(
 (``datasets.array_digest``), not of the gzip bytes, and of the JSON files' bytes.
 """
 
+# ruff: noqa: T201 - a command-line script reports on stdout
 from __future__ import annotations
 
 import argparse

@@ -43,10 +43,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import REAL_DATA, need
 
 from mri_teach import anatomy, io, orientation
-
-from conftest import REAL_DATA, need
 
 MUSCLES4 = ("gluteus_medius", "gluteus_minimus", "gluteus_maximus", "tensor_fasciae_latae")
 MUSCLEMAP_IDS = {  # MuscleMap whole-body model table (value -> name, side from its table)

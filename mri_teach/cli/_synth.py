@@ -51,7 +51,7 @@ def register(subparsers) -> None:
     what.add_argument("--reinnervation-day", type=float, default=None, metavar="DAY",
                       help="day reinnervation starts (edema then falls back)")
     what.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    what.add_argument("--body", default=None, help="body preset of the phantom (e.g. female, male)")
+    what.add_argument("--body", default=None, help="body preset (e.g. female, male)")
     samples = p.add_argument_group("teaching samples")
     samples.add_argument("--sample", metavar="NAME",
                          help="write one registered sample: " + ", ".join(datasets.SAMPLES))
