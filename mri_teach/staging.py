@@ -928,6 +928,16 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
         confidence = "moderate"
     if affected and cands and cands[0].contradicting:
         confidence = "moderate" if confidence == "high" else confidence
+    via_ipsi = [m.name for m in affected if "bilateral" in m.ratios_used]
+    if via_ipsi:
+        # both sides alike: the call rests on ratios between *different* muscles, which on
+        # real images differ anyway (normal fat content, distance to the coil)
+        confidence = "low"
+        warnings_.append(
+            "bilateral change inferred only from ipsilateral references ("
+            + ", ".join(via_ipsi) + "): different muscles differ in signal on real images "
+            "(normal fat content, e.g. of the paraspinal muscles, and distance to the coil), so "
+            "confirm on the images before calling both sides denervated (domain.md 1.4, 2.1)")
     pattern = Pattern(side, tuple(m.name for m in affected), nerve, tuple(cands[:8]), stage,
                       confidence, tuple(dict.fromkeys(caveats)))
     return pattern, warnings_

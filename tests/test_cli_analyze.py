@@ -189,3 +189,32 @@ def test_totalsegmentator_real_ct_sides(real_data, tmp_path):
     assert gl["t1_sir"] == pytest.approx(gl["stir_sir"])
     assert not math.isnan(gl["t1_sir"])
     assert any("sacrum" in n or "femur" in n for n in res["notes"])
+
+
+def test_real_oblique_lps_mri_with_musclemap_labels(real_data, tmp_path):
+    # real lower-lumbar MRI: oblique, LPS, geometry in the qform only; its labels use the
+    # sform only and MuscleMap's abdomen ids (right on odd values). The image stands in for
+    # both sequences, so every SIR is T1 == STIR and sides must come from the table.
+    mm = real_data / "musclemap"
+    img = mm / "dataset" / "source_data" / "sub_0001" / "ses-abdomen" / "anat" / "image.nii.gz"
+    out = tmp_path / "mm.json"
+    rc = main(["analyze", "--t1", str(img), "--stir", str(img), "--labels",
+               str(mm / "scripts" / "image.nii.gz"), "--label-names", "musclemap_abdomen",
+               "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    by = {m["name"]: m for m in res["muscles"]}
+    assert {"psoas_right", "psoas_left", "multifidus_right", "erector_spinae_left"} <= set(by)
+    assert by["psoas_right"]["side"] == "right" and by["psoas_right"]["reference"] == "psoas_left"
+    assert 0.8 < by["psoas_right"]["t1_sir"] < 1.25
+    for m in res["muscles"]:
+        assert m["t1_sir"] == pytest.approx(m["stir_sir"], rel=1e-6)
+        partner = by[m["name"].replace("right", "@").replace("left", "right").replace("@", "left")]
+        if m["reference"] == partner["name"] and partner["reference"] == m["name"]:
+            assert m["t1_sir"] * partner["t1_sir"] == pytest.approx(1.0, rel=1e-6)
+    assert any("quadratus_lumborum" in n for n in res["notes"])  # not a muscle of the table
+    # paraspinal muscles are fattier (brighter) than psoas on this normal real image: any
+    # bilateral call resting on ipsilateral ratios must come with a warning and low confidence
+    if res["pattern"]["affected"]:
+        assert res["pattern"]["confidence"] == "low"
+        assert any("ipsilateral" in w or "differ between sides" in w for w in res["warnings"])
