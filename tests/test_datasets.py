@@ -262,3 +262,30 @@ def test_shipped_sample_matches_its_regeneration(name):
         for key, value in values.items():
             if isinstance(value, float):
                 assert shipped_truth["muscles"][muscle][key] == pytest.approx(value, rel=1e-3)
+
+
+def test_load_sample_rebuilds_into_the_cache_once(monkeypatch, tmp_path):
+    """Without sample_data/ (a wheel install) the case is rebuilt from its seed, then reused."""
+    monkeypatch.setenv("MRI_TEACH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(datasets, "repo_sample_dir", lambda: tmp_path / "no_sample_data")
+    built = []
+    real_make = datasets.make_sample
+
+    def fast_make(name, **overrides):
+        built.append(name)
+        return real_make(name, preset="fast", **overrides)
+
+    monkeypatch.setattr(datasets, "make_sample", fast_make)
+    first = load_sample("sgn_chronic")
+    assert built == ["sgn_chronic"]
+    assert first.folder.is_relative_to(tmp_path / "cache")
+    assert first.truth["truth"]["cause"] == "superior_gluteal"
+    assert first.truth["truth"]["time_stage"] == "chronic"
+    second = load_sample("sgn_chronic")
+    assert built == ["sgn_chronic"]  # read from the cache, not rebuilt
+    np.testing.assert_array_equal(second.t1.data, first.t1.data)
+    # sides of the rebuilt labels come from their names and match world x (RAS+)
+    table = second.label_table
+    value = next(v for v, n in table.items() if n == "gluteus_medius_right")
+    ijk = np.argwhere(second.label_data == value).mean(axis=0)
+    assert nib.affines.apply_affine(second.t1.affine, ijk)[0] > 0
