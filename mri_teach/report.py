@@ -428,10 +428,11 @@ def _measured_means(analysis: Mapping) -> dict[str, float]:
 
 def build_figures(inputs: CaseInputs, analysis: Mapping, *, which: Iterable[str] | None = None,
                   gallery_cases: Sequence[Any] | None = None, neurological: bool = False,
-                  slide: bool = True) -> dict[str, Any]:
+                  plane: str = "axial", slide: bool = True) -> dict[str, Any]:
     """The teaching figure set for a case: name -> matplotlib Figure.
 
     Names: ``case_panel``, ``sir_chart``, ``timeline``, ``gallery``, ``innervation``.
+    `plane` is the plane of the case panel (the gallery and the territory slice are axial).
     """
     wanted = set(which or ("case_panel", "sir_chart", "timeline", "gallery", "innervation"))
     pattern = analysis.get("pattern") or {}
@@ -440,7 +441,7 @@ def build_figures(inputs: CaseInputs, analysis: Mapping, *, which: Iterable[str]
     days = (inputs.truth or {}).get("days")
     if "case_panel" in wanted:
         figs["case_panel"] = viz.plot_case_panel(
-            inputs.t1, inputs.stir, inputs.labels, highlight=affected,
+            inputs.t1, inputs.stir, inputs.labels, highlight=affected, plane=plane,
             neurological=neurological, slide=slide)
     if "sir_chart" in wanted:
         figs["sir_chart"] = viz.plot_sir_chart(analysis, slide=slide)

@@ -17,7 +17,11 @@ The core that other modules share:
   :func:`draw_label_outlines` and :data:`SLIDE_STYLE` (16:9 slides, no text under 18 pt).
 
 matplotlib is imported inside the functions, so importing this module is cheap; compute
-modules never import it (``style.md`` C1). Plot functions take ``ax=None``/``fig=None``,
+modules never import it (``style.md`` C1).
+
+Pixel baselines of the key figures are in ``tests/baseline/``; regenerate them (and look at
+them) with ``MRI_TEACH_REGEN_BASELINES=1 .venv/bin/python -m pytest tests/test_viz.py -k
+pixel``. Plot functions take ``ax=None``/``fig=None``,
 return the Axes or Figure, never call ``plt.show()`` and never change global rcParams.
 """
 

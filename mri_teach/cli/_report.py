@@ -35,6 +35,8 @@ def add_case_arguments(p) -> None:
                    help="include the input file paths (hidden by default for privacy)")
     p.add_argument("--neurological", action="store_true",
                    help="neurological view (patient right on screen right); default radiological")
+    p.add_argument("--plane", default="axial", choices=("axial", "coronal"),
+                   help="plane of the T1/STIR case panel (default axial)")
 
 
 def inputs_from_args(args):
@@ -78,7 +80,8 @@ def run(args) -> int:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     inputs = inputs_from_args(args)
     analysis = report.analyze_case(inputs)
-    figures = report.build_figures(inputs, analysis, neurological=args.neurological)
+    figures = report.build_figures(inputs, analysis, neurological=args.neurological,
+                                   plane=args.plane)
     written = report.write_report(inputs, analysis, out, figures=figures,
                                   show_paths=args.show_paths, save_formats=formats)
     _close(figures)

@@ -41,7 +41,8 @@ def run(args) -> int:
     require("pptx", extra="slides")  # fail before the analysis if the extra is missing
     inputs = inputs_from_args(args)
     analysis = report.analyze_case(inputs)
-    figures = report.build_figures(inputs, analysis, neurological=args.neurological)
+    figures = report.build_figures(inputs, analysis, neurological=args.neurological,
+                                   plane=args.plane)
     path = report.write_deck(inputs, analysis, Path(args.out), figures=figures,
                              overwrite=args.overwrite, show_paths=args.show_paths)
     import matplotlib.pyplot as plt
