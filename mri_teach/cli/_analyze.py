@@ -63,9 +63,10 @@ def register(subparsers) -> None:
     p.add_argument("--labels", required=True, type=Path,
                    help="label map NIfTI (or a TotalSegmentator folder of masks)")
     p.add_argument("--label-names", type=Path, default=None, metavar="NAMES",
-                   help="label table: JSON {\"1\": \"gluteus_medius_right\"} or ITK-SNAP "
-                   "file (default: labels.json beside LABELS, the NIfTI header extension, "
-                   "or MuscleMap ids)")
+                   help="label table: JSON {\"1\": \"gluteus_medius_right\"}, an ITK-SNAP "
+                   "file, or a built-in table name (musclemap, musclemap_abdomen, total, "
+                   "total_mr); default: labels.json beside LABELS, the NIfTI header "
+                   "extension (TotalSegmentator), or MuscleMap ids")
     add_study_arguments(p)
     p.add_argument("--json", type=Path, default=None, metavar="OUT.json",
                    help="also write the full result as JSON (never over an input)")
