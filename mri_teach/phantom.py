@@ -138,6 +138,9 @@ SNR_STIR_DEFAULT = 14.0
 #: sits in thin septa); fat carries fibrous strands up to FAT_STRANDS.
 SEPTA_FLOOR = 0.7
 FAT_STRANDS = 0.2
+MARROW_FLOOR = {"red_marrow": 0.45, "yellow_marrow": 0.9}
+#: In-plane point-spread blur (Gaussian sigma in voxels, ~1 voxel FWHM) [U].
+PSF_SIGMA_VOX = 0.45
 #: Signal scale: a tissue with PD 1 and full recovery would read 1000.
 SIGNAL_SCALE = 1000.0
 
@@ -505,6 +508,10 @@ def _tables(anat: Anatomy, field_t: float, seq: physics.Sequence, states, cause,
             swn[k] = float(physics._compartment(t.pd, t.t1_ms, t.t2_ms, seq))
             structure, _ = anatomy.parse_name(mus)
             ffn[k] = NORMAL_FF.get(structure, _DEFAULT_FF)
+        elif tname in _MARROW:
+            # mixed marrow: two compartments with a patchy fat distribution (domain.md 1.4)
+            swn[k] = float(physics._compartment(t.pd, t.t1_ms, t.t2_ms, seq))
+            ffn[k] = t.ff
         else:
             swn[k] = physics.tissue_signal(t, seq, field_t=field_t)
     isfat = np.array([t == "fat" for t in anat.struct_tissues])
@@ -528,6 +535,21 @@ def _struct_lookup(anat: Anatomy, what):
     return np.array([what(k) for k in range(len(anat.struct_names))])
 
 
+_MARROW = ("red_marrow", "yellow_marrow")
+
+
+def _textured(anat: Anatomy) -> np.ndarray:
+    """Structures rendered voxel by voxel (muscles and marrow); the rest are constant."""
+    return np.array([m is not None or t in _MARROW
+                     for m, t in zip(anat.struct_muscles, anat.struct_tissues)])
+
+
+def _septa_floor(anat: Anatomy) -> np.ndarray:
+    """Share of a structure's fat kept outside the septa/patches (lower = patchier)."""
+    return np.array([MARROW_FLOOR.get(t, SEPTA_FLOOR) for t in anat.struct_tissues],
+                    np.float32)
+
+
 def _slot_indices(anat: Anatomy, sl):
     """Flat indices (within region `sl`) of occupied secondary slots and of muscle slots."""
     key = ("slots", tuple((x.start, x.stop) if isinstance(x, slice) else int(x) for x in sl))
@@ -535,7 +557,7 @@ def _slot_indices(anat: Anatomy, sl):
         return anat._cache[key]
     idx = anat.slot_struct[(slice(None), *sl)]
     frac = anat.slot_frac[(slice(None), *sl)]
-    ismus = np.array([m is not None for m in anat.struct_muscles])
+    ismus = _textured(anat)
     occ = [None] + [np.flatnonzero(frac[j] > 0) for j in (1, 2)]
     mus = []
     for j in range(3):
@@ -589,6 +611,7 @@ def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
     wflat = None if w is None else w[sl].reshape(-1)
     depth = anat.depth[sl].reshape(-1) if atrophy else None
     h = 0.5 * (anat.voxel_mm[0] + anat.voxel_mm[1])
+    floor = _septa_floor(anat)
     for j in range(3):
         mi = mus[j]
         if mi.size == 0:
@@ -601,8 +624,8 @@ def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
             ww = wflat[mi].astype(np.float32)
             sw = swn[k] + ww * (swl[k] - swn[k])
             ff = ffn[k] + ww * (ffl[k] - ffn[k])
-        ffmod = SEPTA_FLOOR + (1.0 - SEPTA_FLOOR) * sheet[mi].astype(np.float32) \
-            / anat.sheet_mean[k]
+        fl = floor[k]
+        ffmod = fl + (1.0 - fl) * sheet[mi].astype(np.float32) / anat.sheet_mean[k]
         ff = np.minimum(ff * ffmod, 0.97)
         sig = (1.0 - ff) * sw + ff * s_fat
         if atrophy:
@@ -616,6 +639,14 @@ def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
     out *= anat.tex[sl]
     out *= SIGNAL_SCALE
     return out, lost
+
+
+def _psf(img: np.ndarray, axes) -> np.ndarray:
+    """Mild in-plane blur (Gaussian PSF, sigma PSF_SIGMA_VOX voxels) of finite k-space sampling."""
+    if PSF_SIGMA_VOX <= 0:
+        return img
+    sigma = [PSF_SIGMA_VOX if a in axes else 0.0 for a in range(img.ndim)]
+    return ndimage.gaussian_filter(img, sigma, mode="nearest", truncate=3.0)
 
 
 def _coil_field(shape, affine, strength, rng_seed):
@@ -715,6 +746,7 @@ def _simulate_volume(anat, field_t, seq, states, cause, side):
     for lab, st in states.items():
         if st.volume_factor > 1.0:
             img, labels = _grow(anat, lab, st.volume_factor, img, labels, tabs)
+    img = _psf(img, (0, 1))
     if cause == "abductor_tendon_tear":
         k = anat.struct_names.index(f"bursa_{side}")
         sub = anat.slot_struct == k
@@ -979,7 +1011,8 @@ def simulate_slice(anat: Anatomy, *, index: int, plane: str = "axial", cause: st
     """Re-simulate one slice (noise-free T1, STIR) for new lesion settings (live slider).
 
     Uses the cached anatomy, so only the signal model runs (volume loss included; TFL growth
-    of the tendon-tear mimic is left to :func:`make_case`).
+    of the tendon-tear mimic is left to :func:`make_case`). Axial slices match
+    :func:`make_case` exactly (same in-plane PSF); coronal/sagittal ones omit the PSF.
 
     Returns
     -------
@@ -1014,5 +1047,7 @@ def simulate_slice(anat: Anatomy, *, index: int, plane: str = "axial", cause: st
     for seq in (t1seq, stirseq):
         tabs = _tables(anat, field_t, seq, states, cause, side)
         img, _ = _render(anat, sl, tabs, w, atrophy, None)
+        if plane == "axial":
+            img = _psf(img, (0, 1))
         out.append(img.astype(np.float32))
     return out[0], out[1]

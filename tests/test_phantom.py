@@ -264,7 +264,7 @@ def test_strain_is_focal_and_inferior_branch_is_segmental():
     v = _value("gluteus_medius_right")
     n = phantom.make_case(noise=False, **FAST)
     rel = c.stir[c.labels == v] / n.stir[n.labels == v]
-    assert rel.max() > 1.4 and np.median(rel) < 1.1  # focal
+    assert rel.max() > 1.3 and np.median(rel) < 1.1  # focal
     assert 0.97 < c.truth["muscles"]["gluteus_medius_right"]["t1_ratio"] < 1.03
     ib = phantom.make_case(cause="superior_gluteal_inferior_branch", days=90, noise=False,
                            **FAST)
