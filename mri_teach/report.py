@@ -561,15 +561,31 @@ _TEACHING_POINTS = (
 _MANAGEMENT = (
     "Conservative care: treat the cause, rest or avoid provoking activity, physiotherapy "
     "with stretching and hip-muscle strengthening, NSAIDs, local anaesthetic (domain.md 8.1).",
-    "Injection or block: local anaesthetic with or without steroid around the superior "
-    "gluteal nerve; image-guided infiltration has diagnostic and therapeutic value "
-    "(domain.md 8.1).",
+    "Injection or block: local anaesthetic with or without steroid around the nerve; "
+    "image-guided infiltration has diagnostic and therapeutic value (domain.md 8.1).",
     "Surgery after failed conservative care or for a compressing mass: decompression and "
     "neurolysis (domain.md 8.1, 8.2).",
     "Follow-up MRI: a falling STIR ratio suggests reinnervation (a fall of the SIR by half "
     "its initial rise predicted good recovery in hand muscles, Viddeleer 2016); fat on T1 "
     "does not reverse (domain.md 8.3, 8.4).",
 )
+
+
+#: What domain.md 8.2 says about each entity (shown for the inferred nerve).
+_MANAGEMENT_ENTITY = {
+    "superior_gluteal": "Superior gluteal nerve entrapment/neuropathy: uncommon, often "
+    "iatrogenic; the diagnosis rests on symptoms plus electrodiagnosis, with imaging "
+    "denervation of Gmin/Gmed/TFL supporting it, after radiculopathy, plexopathy and sciatic "
+    "neuropathy are excluded; treatment \"depends on the etiology\" (domain.md 8.2).",
+    "inferior_gluteal": "Inferior gluteal nerve neuropathy: the same conservative list; surgery "
+    "may be needed to remove a space-occupying lesion (decompression and neurolysis); most "
+    "often iatrogenic, THA the commonest procedure (domain.md 8.2).",
+    "sciatic": "Piriformis syndrome / deep gluteal syndrome: non-operative care is successful "
+    "in most patients; endoscopic or open decompression is reported after failed "
+    "conservative care (domain.md 8.2).",
+}
+_MANAGEMENT_ENTITY["superior_gluteal_inferior_branch"] = _MANAGEMENT_ENTITY["superior_gluteal"]
+_MANAGEMENT_ENTITY["branch_to_tfl"] = _MANAGEMENT_ENTITY["superior_gluteal"]
 
 
 # --- report blocks ---------------------------------------------------------------------------
@@ -703,7 +719,8 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
     b.append(("h2", "Management options as taught (overview, not a plan)"))
     b.append(("p", "Reported options in the teaching sources, in the order they list them; "
               "never a recommendation for this case (domain.md 8):"))
-    b.append(("ul", list(_MANAGEMENT)))
+    b.append(("ul", list(_MANAGEMENT) + ([_MANAGEMENT_ENTITY[nerve]]
+                                         if nerve in _MANAGEMENT_ENTITY else [])))
     if inputs.synthetic:
         b.append(("h2", "Answer key (synthetic case)"))
         cause = truth.get("cause", "none")
@@ -997,8 +1014,9 @@ def write_deck(inputs: CaseInputs, analysis: Mapping, path, *,
     _deck_text_slide(prs, "Stage and nerve pattern", [p.replace("**", "") for p in pattern_items]
                      or ["No single-nerve pattern was found."])
     _deck_text_slide(prs, "Teaching points", list(_TEACHING_POINTS), font_pt=18)
-    _deck_text_slide(prs, "Management as taught (overview, not a plan)", list(_MANAGEMENT),
-                     font_pt=18)
+    _deck_text_slide(prs, "Management as taught (overview, not a plan)",
+                     list(_MANAGEMENT) + ([_MANAGEMENT_ENTITY[nerve]]
+                                          if nerve in _MANAGEMENT_ENTITY else []), font_pt=18)
     _deck_text_slide(prs, "References", list(REFERENCES), font_pt=18)
     prs.core_properties.title = "mri_teach teaching deck"
     prs.core_properties.author = "mri_teach"

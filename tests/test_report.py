@@ -153,6 +153,8 @@ def test_report_has_the_teaching_file_shape(inputs, tmp_path):
         assert needed in _sections(md)
     assert md.count(report.NOTICE) == 2
     assert "above piriformis" in md and "below piriformis" in md
+    assert "depends on the etiology" in md  # domain.md 8.2 entity text for the SGN
+    assert "never a recommendation for this case" in md
     assert "| right gluteus medius | 1.13 | 1.40 | 1.00 | subacute |" in md
     assert "Grade the fatty infiltration yourself" in md and "modified Mercuri" in md
     assert "![" in md and "figures/case_panel.png" in md
