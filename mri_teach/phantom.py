@@ -18,6 +18,21 @@ How a case is made:
    structures in the voxel, times an optional receive-coil field shared by T1 and STIR, plus
    Rician noise (domain.md 4.4).
 
+Anatomy (``_phantom_geometry``): an adult pelvis from above the iliac crest to below the lesser
+trochanters, both sides, field of view 360 x 288 mm, z = 0 at the femoral-head centres. Muscle
+sizes follow the Handsfield regression of domain.md 5.3 for the body preset (female 1.63 m /
+60 kg, male 1.75 m / 75 kg, plus ``female_large`` and ``male_slim``); see
+:func:`expected_volume_cm3`. Gluteus medius, minimus, piriformis and obturator internus lie
+wholly inside the field of view and are calibrated to within ~10 % (female, seed 0); TFL,
+gluteus maximus, iliacus, psoas, obturator externus, quadratus femoris, adductors, hamstrings,
+sartorius, rectus femoris and the vasti continue above or below it, so their labelled volumes
+are truncated (gluteus maximus ~85 %, psoas ~60 % of the whole muscle). Structures missing
+from ``anatomy.PHANTOM_LABELS`` are labelled with :data:`EXTRA_LABELS` (values >= 100).
+
+Times on the 2-core development machine: cold anatomy build ~11 s (default grid), ~15 s
+(isotropic), ~2 s (fast); a case from the cached anatomy ~1-1.5 s (default), ~0.1 s (fast);
+:func:`simulate_slice` ~15-40 ms per axial slice at the default grid.
+
 Examples
 --------
 >>> case = make_case(cause="superior_gluteal", side="right", days=90, preset="fast")
