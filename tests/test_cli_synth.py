@@ -118,6 +118,7 @@ def test_synth_refuses_a_non_empty_folder(tmp_path, capsys):
         (["--preset", "huge"], ["--preset", "default", "fast", "isotropic"]),
         (["--sample", "sgn_3mo"], ["--sample", "sgn_subacute"]),
         (["--fat-suppression", "none"], ["ideal", "imperfect"]),
+        (["--body", "giant"], ["--body", "female", "male"]),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, args, words):

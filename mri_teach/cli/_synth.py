@@ -101,7 +101,9 @@ def _case_params(args) -> dict:
         params["reinnervation_day"] = check_non_negative(args.reinnervation_day,
                                                          name="--reinnervation-day")
     if args.body is not None:
-        params["body"] = args.body
+        from mri_teach import phantom  # imported on first use: building a case is heavy
+
+        params["body"] = check_choice(args.body, phantom.BODY_PRESETS, name="--body")
     for opt in ("snr_t1", "snr_stir", "stir_slice_mm"):
         value = getattr(args, opt)
         if value is not None:
