@@ -504,45 +504,60 @@ def _growth_field(anat: Anatomy, lab: str) -> tuple[np.ndarray, tuple]:
 # =========================================================================== signal
 
 
+def _tissue_arrays(anat: Anatomy, field_t: float, cause: str, side: str):
+    """Per-structure PD, T1, T2, FF, normal FF and a 'textured' flag (cached)."""
+    key = ("tissues", field_t, cause == "abductor_tendon_tear" and side)
+    if key in anat._cache:
+        return anat._cache[key]
+    tis = physics.TISSUES[field_t]
+    n = len(anat.struct_names)
+    pd, t1, t2, ff, ffn = (np.zeros(n) for _ in range(5))
+    textured = _textured(anat)
+    for k in range(1, n):
+        tname = anat.struct_tissues[k]
+        if (cause == "abductor_tendon_tear" and anat.struct_names[k] == f"bursa_{side}"):
+            tname = "fluid"  # peritrochanteric fluid (domain.md 9a)
+        t = tis[tname]
+        pd[k], t1[k], t2[k], ff[k] = t.pd, t.t1_ms, t.t2_ms, t.ff
+        mus = anat.struct_muscles[k]
+        if mus is not None:
+            structure, _ = anatomy.parse_name(mus)
+            ffn[k] = NORMAL_FF.get(structure, _DEFAULT_FF)
+        elif textured[k]:
+            ffn[k] = t.ff
+    out = (pd, t1, t2, ff, ffn, textured)
+    anat._cache[key] = out
+    return out
+
+
 def _tables(anat: Anatomy, field_t: float, seq: physics.Sequence, states, cause, side):
     """Per-structure normal/lesion water signal and fat fraction, and the fat signal."""
     tis = physics.TISSUES[field_t]
     fat = tis["fat"]
     s_fat = float(physics._compartment(1.0, fat.t1_ms, fat.t2_ms, seq))
-    n = len(anat.struct_names)
-    swn = np.zeros(n, np.float32)
-    ffn = np.zeros(n, np.float32)
-    for k in range(1, n):
-        tname = anat.struct_tissues[k]
-        if anat.struct_names[k].startswith("bursa_") and cause == "abductor_tendon_tear" \
-                and anat.struct_names[k].endswith(side):
-            tname = "fluid"
-        t = tis[tname]
-        mus = anat.struct_muscles[k]
-        if mus is not None:
-            swn[k] = float(physics._compartment(t.pd, t.t1_ms, t.t2_ms, seq))
-            structure, _ = anatomy.parse_name(mus)
-            ffn[k] = NORMAL_FF.get(structure, _DEFAULT_FF)
-        elif tname in _MARROW:
-            # mixed marrow: two compartments with a patchy fat distribution (domain.md 1.4)
-            swn[k] = float(physics._compartment(t.pd, t.t1_ms, t.t2_ms, seq))
-            ffn[k] = t.ff
-        else:
-            swn[k] = physics.tissue_signal(t, seq, field_t=field_t)
+    pd, t1, t2, ff, ffn, textured = _tissue_arrays(anat, field_t, cause, side)
+    t1s = np.where(t1 > 0, t1, 1.0)
+    t2s = np.where(t2 > 0, t2, 1.0)
+    water = physics._compartment(pd, t1s, t2s, seq)
+    whole = np.where(ff >= 1.0, water, (1.0 - ff) * water + ff * s_fat)
+    swn = np.where(textured, water, whole).astype(np.float32)
+    swn[0] = 0.0
+    ffn = ffn.astype(np.float32)
     isfat = np.array([t == "fat" for t in anat.struct_tissues])
     # fibrous strands in fat: collagen, short T2 -> dark on both sequences [U]
     s_fib = 0.15 * float(physics._compartment(1.0, tis["muscle"].t1_ms, tis["muscle"].t2_ms, seq))
     swl, ffl = swn.copy(), ffn.copy()
-    for k in range(1, n):
-        mus = anat.struct_muscles[k]
-        st = states.get(mus) if mus else None
-        if st is None:
-            continue
-        t = tis["muscle"]
-        swl[k] = float(physics._compartment(t.pd, t.t1_ms * st.t1_factor, t.t2_ms + st.dt2_ms,
-                                            seq))
-        if st.ff is not None:
-            ffl[k] = st.ff
+    if states:
+        m = tis["muscle"]
+        index = {name: k for k, name in enumerate(anat.struct_muscles) if name}
+        for lab, st in states.items():
+            k = index.get(lab)
+            if k is None:
+                continue
+            swl[k] = float(physics._compartment(m.pd, m.t1_ms * st.t1_factor,
+                                                m.t2_ms + st.dt2_ms, seq))
+            if st.ff is not None:
+                ffl[k] = st.ff
     return swn, swl, ffn, ffl, s_fat, isfat, s_fib
 
 
