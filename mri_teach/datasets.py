@@ -8,7 +8,8 @@ A *case folder* holds five files::
     labels.json    label value -> label name (sides come from the names, never parity)
     truth.json     ground truth from the phantom's time course: cause, side, days, time
                    stage (domain.md 1.4), affected muscles, per-muscle tissue values and the
-                   noise-free T1/STIR ratios and volume ratio; plus the phantom parameters
+                   noise-free T1/STIR ratios and volume ratio; plus ``params`` (the phantom
+                   parameters), ``storage`` (int16 scaling) and ``mri_teach_version``
 
 :data:`SAMPLES` names the teaching cases. In a source checkout some of them are shipped in
 ``sample_data/<name>/``; every other case, and every case when mri_teach is installed from a
@@ -154,7 +155,9 @@ class SampleCase:
         :class:`mri_teach.io.LabelMap` when available; otherwise an int array on the T1 grid.
     label_table : dict of int to str
     truth : dict
-        Contents of ``truth.json``.
+        Contents of ``truth.json``: the phantom's ground truth (``cause``, ``side``,
+        ``days``, ``time_stage``, ``affected``, ``muscles`` ...) plus ``params`` (the
+        phantom parameters), ``storage`` (int16 scaling) and ``mri_teach_version``.
     folder : pathlib.Path
     """
 
@@ -269,8 +272,14 @@ def _encode(case: Any) -> _Encoded:
         "labels.nii.gz": {"dtype": "int16"},
         "quantisation": f"step = {QUANT_STEP_PER_SIGMA} x noise sigma (or max/32000)",
     }
-    document = {"truth": dict(case.truth), "params": dict(getattr(case, "params", {}) or {}),
-                "storage": storage, "mri_teach_version": __version__}
+    extra = {"params": dict(getattr(case, "params", {}) or {}), "storage": storage,
+             "mri_teach_version": __version__}
+    truth = dict(case.truth)
+    clash = sorted(set(truth) & set(extra))
+    if clash:
+        msg = f"`truth` must not use the keys {clash} (truth.json adds them)"
+        raise InputError(msg)
+    document = {**truth, **extra}
     arrays = {
         "t1.nii.gz": (_to_int16(t1, slopes["t1"]), np.asarray(case.affine, float),
                       slopes["t1"]),

@@ -41,7 +41,7 @@ def test_synth_writes_the_five_files(sgn_case, capsys):
 
 def test_truth_json_describes_the_lesion(sgn_case):
     doc = json.loads((sgn_case / "truth.json").read_text())
-    truth = doc["truth"]
+    truth = doc
     assert truth["cause"] == "superior_gluteal"
     assert truth["side"] == "right"
     assert truth["days"] == 90
@@ -137,7 +137,7 @@ def test_mimic_cause(tmp_path):
     rc, out = _synth(tmp_path, "--cause", "abductor_tendon_tear", "--side", "left",
                      "--days", "365")
     assert rc == 0
-    truth = json.loads((out / "truth.json").read_text())["truth"]
+    truth = json.loads((out / "truth.json").read_text())
     assert truth["cause"] == "abductor_tendon_tear"
     assert all(anatomy.parse_name(n)[1] == "left" for n in truth["affected"])
     assert {anatomy.parse_name(n)[0] for n in truth["affected"]} >= {"gluteus_medius"}
@@ -155,7 +155,7 @@ def test_stir_on_thicker_slices(tmp_path):
 def test_sample_route(tmp_path, capsys):
     out = tmp_path / "s"
     assert main(["synth", "--sample", "sgn_acute", *FAST, "--out", str(out)]) == 0
-    truth = json.loads((out / "truth.json").read_text())["truth"]
+    truth = json.loads((out / "truth.json").read_text())
     assert truth["days"] == datasets.SAMPLES["sgn_acute"].params["days"]
     assert truth["time_stage"] == "acute"
     assert "wrote" in capsys.readouterr().out
@@ -172,5 +172,5 @@ def test_all_samples_shows_progress(tmp_path, capsys):
     n = len(datasets.SAMPLES)
     assert f"{n}/{n}" in err and "[" in err and "#" in err
     for name, sample in datasets.SAMPLES.items():
-        truth = json.loads((out / name / "truth.json").read_text())["truth"]
+        truth = json.loads((out / name / "truth.json").read_text())
         assert truth["cause"] == sample.params["cause"]

@@ -76,8 +76,8 @@ def test_write_case_round_trip(tmp_path, rng):
     np.testing.assert_allclose(loaded.stir.affine, case.stir_affine)
     assert loaded.stir.shape == case.stir.shape
     assert loaded.label_table == case.label_table
-    assert loaded.truth["truth"]["time_stage"] == "subacute"
-    assert loaded.truth["truth"]["muscles"]["gluteus_medius_right"]["stir_ratio"] == 1.3
+    assert loaded.truth["time_stage"] == "subacute"
+    assert loaded.truth["muscles"]["gluteus_medius_right"]["stir_ratio"] == 1.3
     for name in ("t1.nii.gz", "stir.nii.gz", "labels.nii.gz"):
         img = nib.load(out / name)
         assert img.get_data_dtype() == np.int16
@@ -257,7 +257,7 @@ def test_shipped_sample_matches_its_regeneration(name):
             assert np.mean(diff != 0) < 1e-4, fname
         else:
             assert np.abs(diff).max() <= 1 and np.mean(diff != 0) < 1e-3, fname
-    shipped_truth = json.loads((folder / "truth.json").read_text())["truth"]
+    shipped_truth = json.loads((folder / "truth.json").read_text())
     for muscle, values in case.truth["muscles"].items():
         for key, value in values.items():
             if isinstance(value, float):
@@ -279,8 +279,8 @@ def test_load_sample_rebuilds_into_the_cache_once(monkeypatch, tmp_path):
     first = load_sample("sgn_chronic")
     assert built == ["sgn_chronic"]
     assert first.folder.is_relative_to(tmp_path / "cache")
-    assert first.truth["truth"]["cause"] == "superior_gluteal"
-    assert first.truth["truth"]["time_stage"] == "chronic"
+    assert first.truth["cause"] == "superior_gluteal"
+    assert first.truth["time_stage"] == "chronic"
     second = load_sample("sgn_chronic")
     assert built == ["sgn_chronic"]  # read from the cache, not rebuilt
     np.testing.assert_array_equal(second.t1.data, first.t1.data)
@@ -289,3 +289,14 @@ def test_load_sample_rebuilds_into_the_cache_once(monkeypatch, tmp_path):
     value = next(v for v, n in table.items() if n == "gluteus_medius_right")
     ijk = np.argwhere(second.label_data == value).mean(axis=0)
     assert nib.affines.apply_affine(second.t1.affine, ijk)[0] > 0
+
+
+def test_truth_json_is_flat_with_params(tmp_path, rng):
+    case = _stand_in(rng)
+    doc = json.loads((write_case(case, tmp_path / "c") / "truth.json").read_text())
+    assert doc["cause"] == "superior_gluteal" and doc["side"] == "right"
+    assert doc["params"]["field_t"] == 1.5
+    assert doc["storage"]["labels.nii.gz"]["dtype"] == "int16"
+    case.truth["params"] = "clash"
+    with pytest.raises(InputError, match="params"):
+        write_case(case, tmp_path / "d")

@@ -187,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             case = datasets.make_sample(names[0], **overrides)
             folders = [datasets.write_case(case, args.out, overwrite=args.overwrite)]
         for folder in folders:
-            truth = datasets.load_case(folder).truth["truth"]
+            truth = datasets.load_case(folder).truth
             sys.stdout.write(_summary(folder, truth) + "\n")
         return 0
 
