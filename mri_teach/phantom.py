@@ -601,9 +601,9 @@ def _slot_indices(anat: Anatomy, sl):
 
 def _fat_strand_map(anat: Anatomy, sl):
     """Per voxel: sum over fat slots of fraction x strand strength (static texture)."""
-    full = all(isinstance(x, slice) and x == slice(None) for x in sl)
-    if full and "strands" in anat._cache:
-        return anat._cache["strands"]
+    key = ("strands", tuple((x.start, x.stop) if isinstance(x, slice) else int(x) for x in sl))
+    if key in anat._cache:
+        return anat._cache[key]
     isfat = np.array([t == "fat" for t in anat.struct_tissues])
     idx = anat.slot_struct[(slice(None), *sl)]
     frac = anat.slot_frac[(slice(None), *sl)]
@@ -611,30 +611,32 @@ def _fat_strand_map(anat: Anatomy, sl):
     for j in range(3):
         tot += np.where(isfat[idx[j]], frac[j].astype(np.float32), 0.0)
     out = (tot * (FAT_STRANDS * anat.sheet[sl].astype(np.float32))).astype(np.float32)
-    if full:
-        anat._cache["strands"] = out
+    anat._cache[key] = out
     return out
 
 
-def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
-    """Noise-free signal on the region `sl` of the grid (a tuple of slices / index).
+def _render(anat: Anatomy, sl, tabs_list, w, atrophy):
+    """Noise-free signals on the region `sl` of the grid for several sequences at once.
 
-    Static structures contribute ``fraction x signal``; muscle slots get their own
-    two-compartment signal with the septa texture, the lesion state (weighted by the
-    involvement map `w`) and atrophy; fat carries fibrous strands.
+    Static structures contribute ``fraction x signal``; muscle (and marrow) slots get their
+    own two-compartment signal with the septa texture, the lesion state (weighted by the
+    involvement map `w`) and atrophy; fat carries fibrous strands. The voxel-level fat
+    fractions are shared by all sequences (`tabs_list`, one table per sequence).
     """
-    swn, swl, ffn, ffl, s_fat, isfat, s_fib = tabs
-    base_sig = ((1.0 - ffn) * swl + ffn * s_fat).astype(np.float32)
     idx = anat.slot_struct[(slice(None), *sl)]
     frac = anat.slot_frac[(slice(None), *sl)]
     shape = idx.shape[1:]
     occ, mus = _slot_indices(anat, sl)
+    bases = [((1.0 - t[2]) * t[1] + t[2] * t[4]).astype(np.float32) for t in tabs_list]
+    f0 = frac[0].astype(np.float32)
     k0 = idx[0]
-    out = base_sig[k0] * frac[0].astype(np.float32)
-    flat = out.reshape(-1)
+    outs = [b[k0] * f0 for b in bases]
+    flats = [o.reshape(-1) for o in outs]
     for j in (1, 2):
         kj = idx[j].reshape(-1)[occ[j]]
-        flat[occ[j]] += base_sig[kj] * frac[j].reshape(-1)[occ[j]].astype(np.float32)
+        fj = frac[j].reshape(-1)[occ[j]].astype(np.float32)
+        for b, fl_ in zip(bases, flats):
+            fl_[occ[j]] += b[kj] * fj
     lost = np.zeros(shape, np.float32)
     lflat = lost.reshape(-1)
     sheet = anat.sheet[sl].reshape(-1)
@@ -642,33 +644,37 @@ def _render(anat: Anatomy, sl, tabs, w, atrophy, growth):
     depth = anat.depth[sl].reshape(-1) if atrophy else None
     h = 0.5 * (anat.voxel_mm[0] + anat.voxel_mm[1])
     floor = _septa_floor(anat)
+    _, _, ffn, ffl = tabs_list[0][:4]  # fat fractions do not depend on the sequence
     for j in range(3):
         mi = mus[j]
         if mi.size == 0:
             continue
         k = idx[j].reshape(-1)[mi]
         f = frac[j].reshape(-1)[mi].astype(np.float32)
-        if wflat is None:
-            sw, ff = swl[k], ffl[k]
-        else:
-            ww = wflat[mi].astype(np.float32)
-            sw = swn[k] + ww * (swl[k] - swn[k])
-            ff = ffn[k] + ww * (ffl[k] - ffn[k])
+        ww = None if wflat is None else wflat[mi].astype(np.float32)
+        ff = ffl[k] if ww is None else ffn[k] + ww * (ffl[k] - ffn[k])
         fl = floor[k]
-        ffmod = fl + (1.0 - fl) * sheet[mi].astype(np.float32) / anat.sheet_mean[k]
-        ff = np.minimum(ff * ffmod, 0.97)
-        sig = (1.0 - ff) * sw + ff * s_fat
+        ff = np.minimum(ff * (fl + (1.0 - fl) * sheet[mi].astype(np.float32)
+                              / anat.sheet_mean[k]), 0.97)
+        keep = None
         if atrophy:
             thr = atrophy["thr"][k]
             keep = np.where(thr > 0, np.clip((depth[mi].astype(np.float32) - thr) / h + 1.0,
-                                             0.0, 1.0), 1.0)
+                                             0.0, 1.0), 1.0).astype(np.float32)
             lflat[mi] += f * (1.0 - keep)
-            sig = keep * sig + (1.0 - keep) * s_fat
-        flat[mi] += f * (sig - base_sig[k])
-    out += _fat_strand_map(anat, sl) * (s_fib - s_fat)
-    out *= anat.tex[sl]
-    out *= SIGNAL_SCALE
-    return out, lost
+        for t, b, fl_ in zip(tabs_list, bases, flats):
+            swn, swl, s_fat = t[0], t[1], t[4]
+            sw = swl[k] if ww is None else swn[k] + ww * (swl[k] - swn[k])
+            sig = (1.0 - ff) * sw + ff * s_fat
+            if keep is not None:
+                sig = keep * sig + (1.0 - keep) * s_fat
+            fl_[mi] += f * (sig - b[k])
+    strands = _fat_strand_map(anat, sl)
+    tex = anat.tex[sl].astype(np.float32) * SIGNAL_SCALE
+    for t, o in zip(tabs_list, outs):
+        o += strands * (t[6] - t[4])
+        o *= tex
+    return outs, lost
 
 
 def _psf(img: np.ndarray, axes) -> np.ndarray:
@@ -764,7 +770,7 @@ def _simulate_volume(anat, field_t, seq, states, cause, side):
     tabs = _tables(anat, field_t, seq, states, cause, side)
     w = _weight_map(anat, cause, side, states)
     atrophy = _atrophy_spec(anat, states)
-    img, lost = _render(anat, (slice(None),) * 3, tabs, w, atrophy, None)
+    (img,), lost = _render(anat, (slice(None),) * 3, [tabs], w, atrophy)
     labels = anat.labels.copy()
     if atrophy:
         # label voxels that lost most of their muscle as intermuscular fat
@@ -1073,11 +1079,7 @@ def simulate_slice(anat: Anatomy, *, index: int, plane: str = "axial", cause: st
     atrophy = _atrophy_spec(anat, states)
     t1seq = physics.T1W_DEFAULT
     stirseq = physics.stir_sequence(field_t, fat_suppression=fat_suppression)
-    out = []
-    for seq in (t1seq, stirseq):
-        tabs = _tables(anat, field_t, seq, states, cause, side)
-        img, _ = _render(anat, sl, tabs, w, atrophy, None)
-        if plane == "axial":
-            img = _psf(img, (0, 1))
-        out.append(img.astype(np.float32))
+    tabs = [_tables(anat, field_t, seq, states, cause, side) for seq in (t1seq, stirseq)]
+    imgs, _ = _render(anat, sl, tabs, w, atrophy)
+    out = [(_psf(img, (0, 1)) if plane == "axial" else img).astype(np.float32) for img in imgs]
     return out[0], out[1]
