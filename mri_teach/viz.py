@@ -1172,7 +1172,13 @@ def plot_montage(volume: Any, plane: str, indices: Sequence[int], window: Window
     labd = None
     if labels is not None:
         labd, table = _labels_and_table(labels, table)
-    ncols = ncols or min(len(indices), 4)
+    if ncols is None:  # the grid that makes each panel largest on a 16:9 slide
+        _, xa, ya = orientation.plane_axes(plane)
+        w_mm = data.shape[xa] * (vox[xa] if vox else 1.0)
+        h_mm = data.shape[ya] * (vox[ya] if vox else 1.0)
+        n = len(indices)
+        ncols = max(range(1, n + 1), key=lambda c: min(
+            SLIDE_SIZE_IN[0] / c / w_mm, (SLIDE_SIZE_IN[1] - 1.0) / math.ceil(n / c) / h_mm))
     nrows = math.ceil(len(indices) / ncols)
     with _style(slide):
         fig = _new_figure(fig, slide)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 
 import pytest
@@ -14,21 +13,19 @@ from mri_teach.cli import _demo, main
 
 
 @pytest.fixture(scope="module")
-def sample_case(tmp_path_factory):
-    """The sample case folder, built once (load_sample rebuilds it from its seed)."""
+def sample_cache(tmp_path_factory):
+    """A private sample cache ($MRI_TEACH_CACHE), filled once for the module."""
     need(have("mri_teach.phantom"), "mri_teach.phantom is not available")
-    folder = tmp_path_factory.mktemp("sample") / _demo.SAMPLE
-    datasets.load_sample(_demo.SAMPLE, folder=folder)
-    return folder
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MRI_TEACH_CACHE", str(cache))
+        datasets.load_sample(_demo.SAMPLE)
+        yield cache
 
 
 @pytest.fixture
-def demo_dir(tmp_path, sample_case):
-    out = tmp_path / "demo"
-    out.mkdir()
-    (out / _demo._MARKER).write_text("demo output\n")
-    shutil.copytree(sample_case, out / "case")
-    return out
+def demo_dir(tmp_path, sample_cache):
+    return tmp_path / "demo"
 
 
 def test_demo_writes_everything_and_says_where(demo_dir, capsys):

@@ -5,9 +5,9 @@ Example::
     mri-teach demo --out demo_output
 
 Loads the bundled sample ``sgn_subacute`` (a right superior gluteal nerve lesion at 3 months:
-STIR up, mild T1 rise in gluteus medius, gluteus minimus and TFL; rebuilt from its seed when
-the files are absent), applies the sample ROIs (the phantom label map restricted to
-muscles), prints the per-muscle table and the stage and nerve pattern, and writes the
+STIR up, mild T1 rise in gluteus medius, gluteus minimus and TFL) from ``sample_data/`` or the
+user cache (``$MRI_TEACH_CACHE``; rebuilt from its seed the first time), applies the sample
+ROIs (the phantom label map restricted to muscles), prints the per-muscle table and the stage and nerve pattern, and writes the
 figures (case panel, SIR chart, timeline, stage gallery, innervation), the report and the
 deck (when python-pptx is installed) to DIR. DIR is the demo's own output folder: its demo
 files are refreshed on every run. Synthetic teaching data; for education, not clinical use.
@@ -53,11 +53,12 @@ def _check_out(out: Path) -> None:
                                encoding="utf-8")
 
 
-def _load_case(out: Path):
+def _load_case():
+    """The sample from ``sample_data/`` or the user cache (rebuilt from its seed once)."""
     from mri_teach import datasets, report
 
-    sample = datasets.load_sample(SAMPLE, folder=out / "case")
-    return report.inputs_from_case(sample)
+    sample = datasets.load_sample(SAMPLE)
+    return report.inputs_from_case(sample), sample.folder
 
 
 def _table(analysis: dict) -> str:
@@ -94,7 +95,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     out = Path(args.out)
     _check_out(out)
-    inputs = _load_case(out)
+    inputs, case_folder = _load_case()
     analysis = report.analyze_case(inputs)
     print(f"mri-teach demo: sample case {SAMPLE!r} (synthetic; for education, not clinical use)")
     if inputs.vignette:
@@ -136,7 +137,7 @@ def run(args) -> int:
         print(f"  {deck_note}")
     else:
         print(f"  deck    {deck.relative_to(out)}")
-    print("  case    case/ (t1.nii.gz, stir.nii.gz, labels.nii.gz, labels.json, truth.json)")
+    print(f"  case    {case_folder} (the sample's NIfTI files and truth.json)")
     print()
     print("next: open the tour notebook with  .venv/bin/jupyter lab notebooks/01_tour.ipynb")
     return 0
