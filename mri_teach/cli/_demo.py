@@ -7,10 +7,11 @@ Example::
 Loads the bundled sample ``sgn_subacute`` (a right superior gluteal nerve lesion at 3 months:
 STIR up, mild T1 rise in gluteus medius, gluteus minimus and TFL) from ``sample_data/`` or the
 user cache (``$MRI_TEACH_CACHE``; rebuilt from its seed the first time), applies the sample
-ROIs (the phantom label map restricted to muscles), prints the per-muscle table and the
-stage and nerve pattern, and writes the figures (case panel, SIR chart, timeline, stage gallery, innervation), the report and the
-deck (when python-pptx is installed) to DIR. DIR is the demo's own output folder: its demo
-files are refreshed on every run. Synthetic teaching data; for education, not clinical use.
+ROIs (the phantom label map restricted to muscles), prints the per-muscle table and the stage
+and nerve pattern, and writes the figures (case panel, SIR chart, timeline, stage gallery,
+innervation), the report and the deck (when python-pptx is installed) to DIR. DIR is the
+demo's own output folder: its demo files are refreshed on every run. Synthetic teaching
+data; for education, not clinical use.
 """
 
 from __future__ import annotations
