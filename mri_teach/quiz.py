@@ -328,7 +328,8 @@ def _check_n(n: Any) -> int:
 
 def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        msg = f"`seed` must be a non-negative integer (it makes the quiz reproducible); got {seed!r}."
+        msg = (f"`seed` must be a non-negative integer (it makes the quiz reproducible); "
+               f"got {seed!r}.")
         raise InputError(msg)
     return int(seed)
 
@@ -626,9 +627,10 @@ def grade_answer(answer: QuizAnswer | Mapping[str, Any], *, stage: str, cause: s
                    f"of the {anatomy.CAUSE_INFO[true_cause].display} imaged{when}, "
                    f"which is 'too early' (< 14 days, domain.md 1.4).")
     else:
-        reading = (f"Correct reading: {true_side} {anatomy.CAUSE_INFO[true_cause].display}"
-                   f"{' (mimic)' if category == 'mimic' and 'mimic' not in anatomy.CAUSE_INFO[true_cause].display else ''}"
-                   f", {signal_stage} on the images"
+        display = anatomy.CAUSE_INFO[true_cause].display
+        if category == "mimic" and "mimic" not in display:
+            display += " (mimic)"
+        reading = (f"Correct reading: {true_side} {display}, {signal_stage} on the images"
                    + (f" (time stage {time_stage},{when.strip() and ' ' + when.strip()})"
                       if category != "mimic" else f"{when}") + ".")
     if affected:

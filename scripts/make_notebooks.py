@@ -127,7 +127,8 @@ keep = {v: n for v, n in labels.table.items() if mt.anatomy.parse_name(n)[0] in 
 rois = mt.io.LabelMap(np.where(np.isin(labels.data, list(keep)), labels.data, 0),
                       labels.affine, keep, labels.voxel_size_mm)
 for value, name in sorted(keep.items()):
-    print(f"{value:4d}  {mt.anatomy.display_name(name):32s} {int((rois.data == value).sum()):6d} voxels")
+    n = int((rois.data == value).sum())
+    print(f"{value:4d}  {mt.anatomy.display_name(name):32s} {n:6d} voxels")
 """),
     md("""
 ## Measure and stage
@@ -474,7 +475,8 @@ if T1_PATH is None:
     folder = mt.datasets.write_case(demo, Path(tempfile.mkdtemp()) / "my_case")
     T1_PATH, STIR_PATH = folder / "t1.nii.gz", folder / "stir.nii.gz"
     LABELS_PATH = folder / "labels.nii.gz"
-    print("using a synthetic case written to", folder.name, "->", sorted(p.name for p in folder.iterdir()))
+    print("using a synthetic case written to", folder.name, "->",
+          sorted(p.name for p in folder.iterdir()))
 """),
     md("""
 ## Load and check the orientation
@@ -666,7 +668,7 @@ def main(argv=None) -> int:
             continue
         path.write_text(text, encoding="utf-8")
     if stale:
-        print("out of date:", ", ".join(stale), "- run scripts/make_notebooks.py")
+        print("out of date:", ", ".join(stale), "- run scripts/make_notebooks.py")  # noqa: T201
         return 1
     return 0
 

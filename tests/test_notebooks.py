@@ -7,7 +7,6 @@ printed summary with ``-s``) but never asserted (``style``: no timed tests).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import runpy
 import time
@@ -143,12 +142,8 @@ def test_notebooks_use_only_the_public_api():
 # execution
 # --------------------------------------------------------------------------------------
 
-needs_stack = pytest.mark.skipif(
-    importlib.util.find_spec("mri_teach.phantom") is None,
-    reason="mri_teach.phantom is not built yet")
 
 
-@needs_stack
 def test_tour_runs_and_reads_the_motivating_case(run):
     nb, _ = run("01_tour.ipynb")
     assert _errors(nb) == []
@@ -159,7 +154,6 @@ def test_tour_runs_and_reads_the_motivating_case(run):
     assert _images(nb) >= 3
 
 
-@needs_stack
 def test_timeline_runs_and_draws(run):
     nb, _ = run("02_timeline.ipynb")
     assert _errors(nb) == []
@@ -172,7 +166,6 @@ def _widget_text(nb) -> str:
     return "\n".join(o["text"] for o in _widget_outputs(nb) if isinstance(o.get("text"), str))
 
 
-@needs_stack
 def test_quiz_runs_grades_and_exports(run):
     nb, _ = run("03_quiz.ipynb")
     assert _errors(nb) == []
@@ -184,7 +177,6 @@ def test_quiz_runs_grades_and_exports(run):
     assert _images(nb) >= 2
 
 
-@needs_stack
 def test_your_data_runs_with_orientation_and_sides(run):
     nb, _ = run("04_your_data.ipynb")
     assert _errors(nb) == []

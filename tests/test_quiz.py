@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import re
 
@@ -13,11 +12,6 @@ import pytest
 
 from mri_teach import anatomy, quiz
 from mri_teach._validation import InputError
-
-HAVE_PHANTOM = importlib.util.find_spec("mri_teach.phantom") is not None and (
-    importlib.util.find_spec("mri_teach.staging") is not None)
-needs_phantom = pytest.mark.skipif(not HAVE_PHANTOM, reason="phantom/staging not built yet")
-
 
 # --------------------------------------------------------------------------------------
 # grading (pure: truth records)
@@ -264,12 +258,9 @@ ALL_MIX = {"nerve": 1, "mimic": 1, "too_early": 1, "normal": 1}
 
 @pytest.fixture(scope="module")
 def four_cases():
-    if not HAVE_PHANTOM:
-        pytest.skip("phantom/staging not built yet")
     return quiz.make_quiz(4, seed=3, mix=ALL_MIX)
 
 
-@needs_phantom
 def test_make_quiz_mix_ids_and_hidden_truth(four_cases):
     assert [c.case_id for c in four_cases] == ["Q01", "Q02", "Q03", "Q04"]
     assert sorted(c.answer.category for c in four_cases) == sorted(ALL_MIX)
@@ -294,7 +285,6 @@ def test_make_quiz_mix_ids_and_hidden_truth(four_cases):
         assert fb.score == fb.max_score
 
 
-@needs_phantom
 def test_make_quiz_seed_changes_the_case():
     # (the same seed giving the same cases is checked by the export tests below, which
     # rebuild the quiz of `four_cases` and match every image)
@@ -304,7 +294,6 @@ def test_make_quiz_seed_changes_the_case():
     assert a.t1.shape != b.t1.shape or not np.array_equal(a.t1, b.t1)
 
 
-@needs_phantom
 def test_check_roi_on_a_phantom_case(four_cases):
     case = four_cases[0]
     for name in ("gluteus_medius_right", "tensor_fasciae_latae_left"):
@@ -317,7 +306,6 @@ def test_check_roi_on_a_phantom_case(four_cases):
         assert fb.wrong_side and fb.most_overlapped == other
 
 
-@needs_phantom
 def test_show_case_draws_both_sequences_with_markers(four_cases):
     fig = quiz.show_case(four_cases[0])
     axes = fig.axes
@@ -330,7 +318,6 @@ def test_show_case_draws_both_sequences_with_markers(four_cases):
     assert any(len(ax.collections) for ax in revealed.axes)
 
 
-@needs_phantom
 def test_quiz_widget_grades_through_button_clicks(four_cases):
     pytest.importorskip("ipywidgets")
     session = quiz.QuizSession(four_cases[:2])
@@ -362,14 +349,11 @@ def _nifti_header_bytes(path):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    if not HAVE_PHANTOM:
-        pytest.skip("phantom/staging not built yet")
     out = tmp_path_factory.mktemp("export") / "class"
     quiz.export_quiz(out, 4, seed=3, mix=ALL_MIX)  # the quiz of `four_cases`
     return out
 
 
-@needs_phantom
 def test_export_layout_and_separate_answer_key(exported):
     folders = sorted(p.name for p in exported.iterdir() if p.is_dir())
     assert folders == ["case_01", "case_02", "case_03", "case_04"]
@@ -387,7 +371,6 @@ def test_export_layout_and_separate_answer_key(exported):
         assert c["case"] in md and c["answer"]["cause"] in md
 
 
-@needs_phantom
 def test_export_answer_key_matches_the_images(exported, four_cases):
     key = json.loads((exported / "answer_key.json").read_text())
     cases = four_cases  # built by an earlier, separate make_quiz call with the same seed
@@ -400,7 +383,6 @@ def test_export_answer_key_matches_the_images(exported, four_cases):
         np.testing.assert_array_equal(stir, match[0].stir)
 
 
-@needs_phantom
 def test_exported_case_files_give_nothing_away(exported):
     long_words, short_words = _words()
     tables = set()
@@ -435,7 +417,6 @@ def test_exported_case_files_give_nothing_away(exported):
     assert len(mtimes) == 1
 
 
-@needs_phantom
 def test_export_is_byte_reproducible(tmp_path):
     first = quiz.export_quiz(tmp_path / "first", 1, seed=8)
     again = quiz.export_quiz(tmp_path / "again", 1, seed=8)
@@ -445,7 +426,6 @@ def test_export_is_byte_reproducible(tmp_path):
         assert path.read_bytes() == (again / path.relative_to(first)).read_bytes()
 
 
-@needs_phantom
 def test_export_refuses_to_overwrite_and_leaves_nothing_partial(tmp_path, monkeypatch,
                                                                 four_cases):
     # file-system behaviour only: reuse the cases already built (the phantom is slow)
@@ -486,7 +466,6 @@ def test_export_refuses_to_overwrite_and_leaves_nothing_partial(tmp_path, monkey
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".quiz-")]
 
 
-@needs_phantom
 def test_cli_quiz(tmp_path, capsys):
     from mri_teach.cli import main
 
