@@ -450,7 +450,8 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
     notes: list[str] = []
 
     # --- which labels are muscles -------------------------------------------------------
-    present = set(int(v) for v in np.unique(lab_data) if v != 0)
+    all_boxes = stats.label_boxes(lab_data)  # one pass; also gives the values present
+    present = set(all_boxes)
     unnamed = sorted(present - set(names))
     if unnamed:
         shown = ", ".join(str(v) for v in unnamed[:10]) + (" ..." if len(unnamed) > 10 else "")
@@ -495,11 +496,11 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
         notes.append(f"bias-field correction '{bias_correct}' applied to T1 and STIR "
                      "(fitted on the muscle voxels)")
     # one pass over each distinct label grid for the bounding boxes, reused below
-    boxes_lab = stats.label_boxes(lab_data, mus_values)
+    boxes_lab = {v: all_boxes[v] for v in mus_values if v in all_boxes}
     boxes_t1 = boxes_lab if lab_t1 is lab_data else stats.label_boxes(lab_t1, mus_values)
     boxes_st = boxes_t1 if lab_stir is lab_t1 else (
         boxes_lab if lab_stir is lab_data else stats.label_boxes(lab_stir, mus_values))
-    kw = dict(table=muscle_table, rim=rim, robust=robust)
+    kw = dict(table=muscle_table, rim=rim, robust=robust, percentiles="median")
     s_t1 = stats.label_stats(t1_data, lab_t1, voxel_volume_ml=_voxel_ml(t1_aff),
                              boxes=boxes_t1, **kw)
     s_st = stats.label_stats(stir_img, lab_stir, voxel_volume_ml=_voxel_ml(stir_img_aff),

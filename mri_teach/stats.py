@@ -245,9 +245,9 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
     robust : bool, default=False
         Also compute ``robust_mean``/``robust_median`` after excluding voxels more than
         `mad_k` x 1.4826 x MAD from the median.
-    percentiles : bool, default=True
+    percentiles : bool or ``'median'``, default=True
         False computes only count/mean/SD (faster on very large ROIs); the median and
-        percentiles are then NaN.
+        percentiles are then NaN. ``'median'`` computes the median but not p05..p95.
     boxes : dict, optional
         Precomputed :func:`label_boxes` of `labels` (saves the pass over the label map).
 
@@ -310,8 +310,8 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
             if inner.any():
                 inside, rim_removed = inner, True
         nvox = int(np.count_nonzero(inside))
-        x = image[box][inside]
-        if x.dtype != np.float64:
+        x = image[box][inside]  # float32 stays float32; sums are accumulated in float64
+        if x.dtype.kind != "f":
             x = x.astype(np.float64)
         fin = np.isfinite(x)
         if not fin.all():
@@ -320,15 +320,17 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
         mean = med = sd = p05 = p25 = p75 = p95 = rmean = rmed = nan
         excluded = 0
         if nv:
-            mean = float(x.mean())
-            sd = float(np.sqrt(np.mean((x - mean) ** 2)))
-            if percentiles or robust:
+            mean = float(x.mean(dtype=np.float64))
+            sd = float(np.sqrt(x.var(dtype=np.float64)))
+            if percentiles == "median" and not robust:
+                med = _quantiles(x, (50.0,))[0]
+            elif percentiles or robust:
                 med, p05, p25, p75, p95 = _quantiles(x, (50.0, *_PCTS))
             if robust:
                 mad = _quantiles(np.abs(x - med), (50.0,))[0] * 1.4826
                 kept = x[np.abs(x - med) <= mad_k * mad] if mad > 0 else x
                 excluded = int(nv - kept.size)
-                rmean = float(kept.mean())
+                rmean = float(kept.mean(dtype=np.float64))
                 rmed = _quantiles(kept, (50.0,))[0]
         out[value] = RoiStats(
             label=value, name=name, voxels=nvox, volume_ml=float(nvox * vml), valid=nv,
