@@ -332,3 +332,34 @@ def test_anonymize_refuses_in_place_and_overwrite(tmp_path, capsys):
     with pytest.raises(InputError, match="NIfTI"):
         report.anonymize(bad, tmp_path / "o.nii")
     assert not (tmp_path / "o.nii").exists()
+
+
+# --- real data ------------------------------------------------------------------------------
+
+
+def test_real_ct_with_totalsegmentator_labels_keeps_sides(real_data, tmp_path):
+    """Real images: patient-left gluteus medius drawn on screen right; no fake fat grade."""
+    ts = real_data / "totalsegmentator"
+    ct, seg = ts / "example_ct.nii.gz", ts / "example_seg_fast_force_split.nii.gz"
+    inp = report.load_case_inputs(None, t1=ct, stir=ct, labels=seg)
+    names = set(inp.table.values())
+    assert {"gluteus_medius_left", "gluteus_medius_right"} <= names
+    fig = report.build_figures(inp, toy_analysis(), which=["case_panel"])["case_panel"]
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    k = int(fig._suptitle.get_text().split("slice ")[1].split()[0])
+    value = {n: v for v, n in inp.table.items()}
+    sl = inp.labels.data[:, :, k]
+    bbox = ax.get_window_extent()
+    mid = (bbox.x0 + bbox.x1) / 2
+    for name, screen_right in (("gluteus_medius_left", True), ("gluteus_medius_right", False)):
+        pts = np.argwhere(sl == value[name])
+        assert pts.size, name
+        x, _ = ax.transData.transform(pts.mean(axis=0))
+        assert (x > mid) == screen_right, name
+        # and the world x of that muscle has the sign of its side (RAS: left = negative x)
+        world = inp.labels.affine[:3, :3] @ np.r_[pts.mean(axis=0), k] + inp.labels.affine[:3, 3]
+        assert (world[0] < 0) == screen_right, name
+    md = report.render_markdown(report.report_blocks(inp, toy_analysis()))
+    assert "Grade the fatty infiltration yourself" in md and "Answer key" not in md
+    assert str(ts) not in md
