@@ -569,7 +569,7 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
             (-48, [(58, -30, 4), (48, -6, 5), (30, 24, 5), (10, 38, 4)]),
             (-56, [(58, -36, 1), (50, -14, 2), (36, 14, 2), (18, 30, 1)]),
         ])
-        bones.append((f"ilium_{side}", "red_marrow", Union([wing, acetabulum, ischium, pubis]), sg, 1.3))
+        bones.append((f"ilium_{side}", "red_marrow", Union([wing, acetabulum, ischium, pubis]), sg, 1.0))
     sacrum = Blob([(10, 0, -96, 6, 5, 0), (30, 0, -100, 14, 9, 0), (50, 0, -95, 25, 12, 0),
                    (70, 0, -86, 34, 14, 0, ), (90, 0, -75, 38, 16, 0), (108, 0, -66, 37, 18, 0),
                    (116, 0, -60, 30, 16, 0)])
@@ -597,6 +597,19 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
         Blob([(-18, 0, 34, 12, 10, 0), (-8, 0, 38, 28, 20, 0), (10, 0, 40, 44 * fill, 30 * fill, 0),
               (28, 0, 36, 40 * fill, 28 * fill, 0), (45 * fill, 0, 30, 16, 12, 0)]),
         noise_amp=1.2)
+    if body.sex == "female":
+        # uterus between bladder and rectum, anteverted over the bladder dome; endometrium
+        # as a thin central stripe (fluid-like on STIR)
+        uterus = Blob([(18, 0, -8, 14, 10, 0), (35, 0, -10, 24, 18, -8), (55, 0, -2, 28, 20, -15),
+                       (72, 0, 6, 22, 16, -20), (84, 0, 10, 10, 8, 0)])
+        add("endometrium", "uterus", "fluid",
+            Blob([(32, 0, -9, 4, 2, -8), (50, 0, -3, 9, 3, -15), (66, 0, 4, 6, 2, -20),
+                  (74, 0, 6, 2, 1, 0)]), noise_amp=0.4)
+        add("uterus", "uterus", "viscera", uterus, noise_amp=1.2)
+    else:
+        add("prostate", "prostate", "viscera",
+            Blob([(-32, 0, 26, 8, 7, 0), (-22, 0, 24, 17, 14, 0), (-8, 0, 20, 20, 15, 0),
+                  (2, 0, 16, 12, 9, 0)]), noise_amp=0.8)
     add("rectum", "bowel", "bowel",
         Blob([(-40, 0, -38, 10, 9, 0), (-10, 0, -55, 15, 14, 0), (25, 0, -70, 17, 15, 0),
               (55, 0, -65, 16, 14, 0)]), noise_amp=1.5)

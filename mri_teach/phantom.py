@@ -108,6 +108,8 @@ EXTRA_LABELS: dict[int, str] = {
     107: "peritrochanteric_fluid_left",
     108: "vasti_right",
     109: "vasti_left",
+    110: "uterus",
+    111: "prostate",
 }
 #: Label table of every case (integer -> name).
 LABEL_TABLE: dict[int, str] = {**anatomy.PHANTOM_LABELS, **EXTRA_LABELS}
@@ -275,7 +277,7 @@ def _build_cached(preset: str, body: str, seed: int, slice_mm: float | None,
     n1 = _smooth_field(shape, vox, 8.0, rng)
     sheet = np.exp(-((n1 / 0.3) ** 2)).astype(np.float32)
     n2 = _smooth_field(shape, vox, 20.0, rng)
-    sheet *= np.clip(0.5 + 0.6 * n2, 0.0, 1.0)
+    sheet *= np.clip(0.75 + 0.3 * n2, 0.0, 1.0)
     sheet_mean = float(sheet.mean()) + 1e-6
     n3 = _smooth_field(shape, vox, 4.0, rng)
     tex = (1.0 + 0.03 * n3).astype(np.float16)
@@ -1065,6 +1067,9 @@ def simulate_slice(anat: Anatomy, *, index: int, plane: str = "axial", cause: st
     check_choice(cause, anatomy.CAUSES, name="cause")
     check_choice(side, anatomy.SIDES, name="side")
     days = check_non_negative(days, name="days")
+    if reinnervation_day is not None:
+        reinnervation_day = check_non_negative(reinnervation_day, name="reinnervation_day")
+    check_choice(fat_suppression, ("ideal", "imperfect"), name="fat_suppression")
     field_t = _check_field(field_t)
     axis = {"axial": 2, "coronal": 1, "sagittal": 0}[plane]
     n = anat.shape[axis]

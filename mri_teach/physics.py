@@ -95,6 +95,9 @@ def _tissues(field: float) -> dict[str, Tissue]:
         # bowel: wall + mixed content, a soft-tissue/fluid mixture [U]
         "bowel": Tissue(0.9, 1500.0 if hi else 1300.0, 42.0 if hi else 45.0, 0.0,
                         "[U] bowel wall and content, soft tissue / fluid mixture"),
+        # pelvic viscera (uterus, prostate): soft tissue with a longer T2 than muscle [U]
+        "viscera": Tissue(1.0, 1500.0 if hi else 1300.0, 80.0 if hi else 90.0, 0.0,
+                          "[U] uterus / prostate as long-T2 soft tissue (no domain.md value)"),
         # flowing blood gives a flow void on spin-echo images [U]; modelled as very low PD
         "flow_void": Tissue(0.05, 1932.0 if hi else 1441.0, 275.0 if hi else 290.0, 0.0,
                             "blood T1/T2 domain.md 4.1 [S]; flow void as PD 0.05 [U]"),

@@ -434,15 +434,19 @@ def test_label_sides_survive_saving_in_ras_and_lps(tmp_path, normal):
 
 def test_simulate_slice_follows_days():
     a = phantom.build_anatomy("fast")
-    k = int(round((70.0 - a.affine[2, 3]) / a.affine[2, 2]))
-    m = a.labels[:, :, k]
-    right, left = m == _value("gluteus_medius_right"), m == _value("gluteus_medius_left")
+    ks = [int(round((z - a.affine[2, 3]) / a.affine[2, 2])) for z in (50.0, 70.0, 90.0)]
+    core = phantom.core_labels(a.labels)
     ratios = []
     for d in (5, 20, 45, 90):
-        _, stir = phantom.simulate_slice(a, index=k, cause="superior_gluteal", days=d)
-        ratios.append(stir[right].mean() / stir[left].mean())
+        right, left = [], []
+        for k in ks:
+            _, stir = phantom.simulate_slice(a, index=k, cause="superior_gluteal", days=d)
+            m = core[:, :, k]
+            right.append(stir[m == _value("gluteus_medius_right")])
+            left.append(stir[m == _value("gluteus_medius_left")])
+        ratios.append(np.concatenate(right).mean() / np.concatenate(left).mean())
     # edema rises after ~2 weeks; by 3 months fat (nulled on STIR) starts to offset it
-    assert ratios[0] < 1.05 and ratios[0] < ratios[1] < ratios[2] and ratios[-1] > 1.25
+    assert ratios[0] < 1.05 and ratios[0] < ratios[1] < ratios[2] and ratios[-1] > 1.2, ratios
 
 
 def test_motivating_case_on_the_protocol_grid():
