@@ -599,6 +599,15 @@ def _fmt(x: Any, nd: int = 2) -> str:
     return f"{v:.{nd}f}" if math.isfinite(v) else "-"
 
 
+def _names(items: Iterable[Any]) -> list[str]:
+    out = []
+    for item in items:
+        structure, _ = anatomy.parse_name(str(item))
+        m = anatomy.MUSCLES.get(structure)
+        out.append(anatomy.display_name(str(item)) if m else str(item).replace("_", " "))
+    return out
+
+
 def _candidate_text(c: Any) -> str:
     if isinstance(c, str):
         info = anatomy.CAUSE_INFO.get(c)
@@ -614,9 +623,9 @@ def _candidate_text(c: Any) -> str:
             if c.get(k):
                 text += "; supported by " + ", ".join(map(str, c[k]))
                 break
-        for k in ("contradict", "contradicts", "against"):
+        for k in ("contradict", "contradicts", "against", "contradicting"):
             if c.get(k):
-                text += "; against: " + ", ".join(map(str, c[k]))
+                text += "; against: " + ", ".join(_names(c[k]))
                 break
         return text
     return str(c)
@@ -637,6 +646,12 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
     side = pattern.get("side") or "none"
     stage = pattern.get("stage") or "normal"
     info = anatomy.CAUSE_INFO.get(nerve)
+    figures = dict(figures or {})
+
+    def figure(name: str) -> None:
+        if name in figures:
+            b.append(("img", figures.pop(name), FIGURE_CAPTIONS.get(name, name)))
+
     b: list[tuple] = [("h1", "Teaching case: pelvic muscle denervation on MRI"),
                       ("notice", NOTICE)]
     b.append(("h2", "Clinical vignette"))
@@ -653,6 +668,7 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
     b.append(("p", tech))
     if show_paths and inputs.sources:
         b.append(("ul", [f"{k}: {v}" for k, v in inputs.sources.items()]))
+    figure("case_panel")
     b.append(("h2", "Findings per muscle"))
     order = {s: i for i, s in enumerate(viz.MUSCLE_COLORS)}
     muscles = sorted((m for m in muscles if m.get("voxels", 1)),
@@ -662,8 +678,9 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
         rows.append([anatomy.display_name(m.get("name", "")), _fmt(m.get("t1_sir")),
                      _fmt(m.get("stir_sir")), _fmt(m.get("volume_ratio")),
                      str(m.get("stage", "-"))])
+    flagged = {n for n, m in enumerate(muscles) if m.get("stage") not in (None, "normal")}
     b.append(("table", ["muscle", "T1 ratio", "STIR ratio", "volume ratio", "signal stage"],
-              rows))
+              rows, flagged))
     abnormal = [m for m in muscles if m.get("stage") not in (None, "normal")]
     if abnormal:
         items = []
@@ -674,6 +691,7 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
         b.append(("ul", items))
     else:
         b.append(("p", "No muscle meets the abnormal-signal rules."))
+    figure("sir_chart")
     b.append(("h2", "Stage"))
     reasons = [str(r) for r in (abnormal[0].get("reasons") or [])] if abnormal else []
     reasons += [str(c) for c in pattern.get("caveats") or []]
@@ -689,6 +707,7 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
         if abnormal:
             b.append(("p", f"Reasons ({anatomy.display_name(abnormal[0]['name'])}):"))
         b.append(("ul", list(dict.fromkeys(reasons))))
+    figure("timeline")
     b.append(("h2", "Nerve pattern and anatomy"))
     if info is not None and nerve != "none":
         affected = ", ".join(anatomy.display_name(n) for n in pattern.get("affected") or [])
@@ -707,6 +726,7 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
     if cands:
         b.append(("p", "Candidates considered:"))
         b.append(("ul", [_candidate_text(c) for c in cands[:6]]))
+    figure("innervation")
     b.append(("h2", "Differential diagnosis and mimics"))
     b.append(("ul", [f"{name}: {text} ({src})." for name, text, src in MIMICS]))
     b.append(("h2", "Fatty infiltration grade"))
@@ -716,6 +736,7 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
         b.append(("ul", [str(w) for w in analysis["warnings"]]))
     b.append(("h2", "Teaching points"))
     b.append(("ul", list(_TEACHING_POINTS)))
+    figure("gallery")
     b.append(("h2", "Management options as taught (overview, not a plan)"))
     b.append(("p", "Reported options in the teaching sources, in the order they list them; "
               "never a recommendation for this case (domain.md 8):"))
@@ -728,10 +749,10 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
         b.append(("p", f"Simulated cause: {truth.get('side', '')} "
                   f"{ci.display if ci else cause}, {_fmt(truth.get('days'), 0)} days, "
                   f"time stage {truth.get('time_stage', '-')}."))
-    if figures:
+    if figures:  # any other figure
         b.append(("h2", "Figures"))
-        for name, file in figures.items():
-            b.append(("img", file, FIGURE_CAPTIONS.get(name, name)))
+        for name in list(figures):
+            figure(name)
     b.append(("h2", "References"))
     b.append(("ol", list(REFERENCES)))
     b.append(("notice", NOTICE))
@@ -812,7 +833,7 @@ _CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-wid
 margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}
 .notice{border-left:6px solid #D55E00;background:#FFF3E6;padding:.6rem 1rem;font-weight:600}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .6rem}
-th{background:#eee}img{max-width:100%;border:1px solid #ccc}figure{margin:1rem 0}
+th{background:#eee}tr.abnormal td{background:#FFF1B3;font-weight:600}img{max-width:100%;border:1px solid #ccc}figure{margin:1rem 0}
 figcaption{font-style:italic;color:#333}"""
 
 
@@ -833,9 +854,11 @@ def render_html(blocks: Sequence[tuple], *, images: Mapping[str, bytes] | None =
             items = "".join(f"<li>{_inline_html(i)}</li>" for i in blk[1])
             out.append(f"<{kind}>{items}</{kind}>")
         elif kind == "table":
+            flagged = blk[3] if len(blk) > 3 else set()
             head = "".join(f"<th>{html.escape(str(h))}</th>" for h in blk[1])
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r)
-                           + "</tr>" for r in blk[2])
+            body = "".join(('<tr class="abnormal">' if n in flagged else "<tr>")
+                           + "".join(f"<td>{html.escape(str(c))}</td>" for c in r)
+                           + "</tr>" for n, r in enumerate(blk[2]))
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif kind == "img":
             data = images.get(blk[1])
