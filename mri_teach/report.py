@@ -833,7 +833,8 @@ _CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-wid
 margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}
 .notice{border-left:6px solid #D55E00;background:#FFF3E6;padding:.6rem 1rem;font-weight:600}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.25rem .6rem}
-th{background:#eee}tr.abnormal td{background:#FFF1B3;font-weight:600}img{max-width:100%;border:1px solid #ccc}figure{margin:1rem 0}
+th{background:#eee}tr.abnormal td{background:#FFF1B3;font-weight:600}
+img{max-width:100%;border:1px solid #ccc}figure{margin:1rem 0}
 figcaption{font-style:italic;color:#333}"""
 
 
