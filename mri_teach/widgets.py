@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ INSTALL_HINT = (
     "then run %matplotlib widget in the notebook before creating the editor."
 )
 SEQUENCES = ("T1", "STIR")
+_PREVIEW_S = 0.06  # at most ~16 preview redraws a second while dragging (PNG per redraw)
 _PICK_PX = 8.0  # pixel tolerance for clicking a vertex (first vertex closes the polygon)
 _WINDOW_PRESETS = ("percentiles", "reference")
 _FIGURE_NUM = 9000  # numbers of editor figures (never registered with pyplot)
@@ -252,6 +254,7 @@ class RoiEditor:
         self.windows = self._initial_windows(window)
         self.message = ""
         self._syncing = False
+        self._last_preview = 0.0
         # drawing state
         self._verts: list[tuple[float, float]] = []  # polygon in progress
         self._stroke: list[tuple[float, float]] | None = None  # lasso / brush / eraser
@@ -326,7 +329,8 @@ class RoiEditor:
             raise InputError(msg)
         return {seq: viz.window_from_percentiles(self._volumes[seq]) for seq in SEQUENCES}
 
-    def set_window(self, sequence: str, low: float, high: float) -> viz.Window:
+    def set_window(self, sequence: str, low: float, high: float, *,
+                   draw: bool = True) -> viz.Window:
         """Set the (locked) window of `sequence` ('T1' or 'STIR') on every slice."""
         check_choice(sequence, SEQUENCES, name="sequence")
         w = viz.Window(low, high)
@@ -342,7 +346,8 @@ class RoiEditor:
                 slider.value = (w.low, w.high)
             finally:
                 self._syncing = False
-        self._draw()
+        if draw:
+            self._draw()
         return w
 
     def window_preset(self, preset: str = "percentiles", *, reference: str | None = None):
@@ -433,7 +438,7 @@ class RoiEditor:
                               ("scroll_event", self._on_scroll)):
             self._cids.append(canvas.mpl_connect(name, handler))
         for attr, value in (("header_visible", False), ("capture_scroll", True),
-                            ("toolbar_position", "left")):
+                            ("toolbar_position", "top")):
             if hasattr(canvas, attr):
                 try:
                     setattr(canvas, attr, value)
@@ -551,6 +556,14 @@ class RoiEditor:
 
     def _draw(self) -> None:
         self.figure.canvas.draw_idle()
+
+    def _draw_preview(self) -> None:
+        # While dragging, ipympl ships one PNG per redraw and cannot blit: drop redraws that
+        # come faster than the browser can show them (the points are all kept).
+        now = time.monotonic()
+        if now - self._last_preview >= _PREVIEW_S:
+            self._last_preview = now
+            self._draw()
 
     def _refresh_view(self) -> None:
         self._update_images()
@@ -981,7 +994,8 @@ class RoiEditor:
             scale = w0.width / 200.0  # 200 px drag = one window width (PACS-like)
             width = max(w0.width + (event.x - d["x"]) * scale, 1e-6 * max(1.0, w0.width))
             level = w0.level - (event.y - d["y"]) * scale
-            self.set_window(d["seq"], level - width / 2, level + width / 2)
+            self.set_window(d["seq"], level - width / 2, level + width / 2, draw=False)
+            self._draw_preview()
             return
         if event.inaxes not in self.axes or event.xdata is None:
             return
@@ -996,19 +1010,20 @@ class RoiEditor:
             else:
                 self._verts[self._drag_vertex] = p
                 self._update_lines()
-            self._draw()
+            self._draw_preview()
         elif self._stroke is not None:
             self._stroke.append(p)
             self._update_lines()
-            self._draw()
+            self._draw_preview()
         elif self._corner is not None:
             self._ellipse_end = p
             self._update_lines()
-            self._draw()
+            self._draw_preview()
 
     def _on_release(self, event) -> None:
         if self._wl_drag is not None and event.button == 3:
             self._wl_drag = None
+            self._draw()
             return
         if event.button != 1:
             return
@@ -1022,6 +1037,9 @@ class RoiEditor:
                 if last is not None:
                     self._commit(Edit("polygon", last.name, last.plane, last.index,
                                       tuple(self._verts_drag)), replace=True)
+            else:
+                self._update_lines()
+                self._draw()
             self._drag_vertex = None
             return
         if self._stroke is not None:

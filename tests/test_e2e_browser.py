@@ -127,8 +127,11 @@ def _check_notebook(lab, key):
         box = wait_for(rendered, timeout_s=20, what="the ipympl canvas to render")
         scale = box["width"] / info["fig_px"][0]
         assert abs(box["height"] / info["fig_px"][1] - scale) < 0.02
-        # focus: click the figure margin outside both panels (draws nothing)
-        page.mouse.click(box["x"] + 4 * scale, box["y"] + 4 * scale)
+        def focus_click():  # the top margin between the panels: outside both axes
+            page.mouse.click(box["x"] + info["fig_px"][0] / 2 * scale, box["y"] + 6 * scale)
+
+        focus_click()
+        assert "canvas-div" in page.evaluate("() => document.activeElement.className")
 
         # radiological: the right Gmed lies in the screen-left half of the axial T1 panel
         x0, _, x1, _ = info["t1_axes_px"]
@@ -163,6 +166,14 @@ def _check_notebook(lab, key):
         assert SIR_RANGE[0] <= value <= SIR_RANGE[1], value
         assert panel.locator(".mri-teach-results",
                             has_text="right gluteus medius").count() >= 1
+
+        # slice keys reach the figure once it has focus (click its margin first)
+        focus_click()
+        page.keyboard.press("ArrowUp")
+        readout = panel.locator(".widget-hslider:has(.widget-label:text-is('Slice'))"
+                                " .widget-readout").first
+        wait_for(lambda: readout.inner_text().strip() == str(info["slice"] + 1), timeout_s=20,
+                 what="the slice slider to follow the up key")
     except Exception:
         shot = Path(lab["notebooks"][key]).parent.parent / f"failure-{key}.png"
         page.screenshot(path=str(shot), full_page=True)
