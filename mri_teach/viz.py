@@ -321,6 +321,16 @@ def show_plane(
     Returns
     -------
     matplotlib.image.AxesImage
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> vol = np.zeros((4, 3, 2)); vol[3] = 1.0  # patient right (high i) is bright
+    >>> fig, ax = plt.subplots()
+    >>> im = show_plane(ax, vol, "axial", 0, Window(0, 1))
+    >>> bool(ax.xaxis_inverted()), im.get_array().shape  # radiological; (y, x) = (j, i)
+    (True, (3, 4))
+    >>> plt.close(fig)
     """
     if not isinstance(window, Window):
         msg = f"`window` must be a mri_teach.viz.Window; got {type(window).__name__}."
@@ -366,6 +376,14 @@ def draw_markers(ax, plane: str, neurological: bool = False, *, fontsize: float 
     Returns
     -------
     list of matplotlib.text.Text
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> [t.get_text() for t in draw_markers(ax, "coronal")]
+    ['R', 'L', 'S', 'I']
+    >>> plt.close(fig)
     """
     import matplotlib as mpl
 
@@ -407,6 +425,16 @@ def add_scale_bar(ax, mm_per_voxel: float, length_mm: float = 50, *, color: str 
     -------
     matplotlib.lines.Line2D
         The bar; its label is the length text (e.g. ``'50 mm'``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = show_plane(ax, np.zeros((200, 100, 1)), "axial", 0, Window(0, 1))
+    >>> bar = add_scale_bar(ax, 1.5, 50)
+    >>> bar.get_label(), round(float(abs(np.diff(bar.get_xdata())[0])), 2)  # 50 / 1.5
+    ('50 mm', 33.33)
+    >>> plt.close(fig)
     """
     import matplotlib as mpl
 
@@ -467,6 +495,15 @@ def draw_label_outlines(ax, labels2d: np.ndarray, table: Mapping[int, str],
     -------
     dict
         Label name -> ContourSet, for the labels present in the slice.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> lab = np.zeros((10, 10), int); lab[2:5, 2:5] = 1; lab[6:9, 6:9] = 2
+    >>> fig, ax = plt.subplots()
+    >>> sorted(draw_label_outlines(ax, lab, {1: "gluteus_medius_right", 2: "bladder"}))
+    ['gluteus_medius_right']
+    >>> plt.close(fig)
     """
     labels2d = np.asarray(labels2d)
     if labels2d.ndim != 2:
@@ -695,6 +732,18 @@ def plot_case_panel(
     -------
     matplotlib.figure.Figure
         ``fig.axes[0]`` is T1, ``fig.axes[1]`` STIR.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> t1 = np.full((20, 10, 3), 100.0); stir = t1 / 2; stir[15:18, 3:6] = 80
+    >>> lab = np.zeros(t1.shape, int); lab[15:18, 3:6] = 1; lab[2:5, 3:6] = 2
+    >>> table = {1: "gluteus_medius_right", 2: "gluteus_medius_left"}
+    >>> fig = plot_case_panel(t1, stir, lab, table, highlight=["gluteus_medius_right"],
+    ...                       voxel_size_mm=(2, 2, 5), slide=False)
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['T1', 'STIR']
+    >>> plt.close(fig)
     """
     plane = _check_plane(plane)
     t1d, vox = _image_and_size(t1, voxel_size_mm)
@@ -880,6 +929,18 @@ def plot_sir_chart(analysis: Any, *, rules: Any = None, muscles: Iterable[str] |
     -------
     matplotlib.figure.Figure
         ``fig.axes[0]`` T1 ratios, ``fig.axes[1]`` STIR ratios.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> rows = [{"name": "gluteus_medius_right", "t1_sir": 1.12, "stir_sir": 1.35,
+    ...          "stage": "subacute"},
+    ...         {"name": "gluteus_medius_left", "t1_sir": 0.89, "stir_sir": 0.74,
+    ...          "stage": "normal"}]
+    >>> fig = plot_sir_chart({"muscles": rows}, rules={"stir_abnormal": 1.2})
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['Gmed']
+    >>> plt.close(fig)
     """
     result = _analysis_dict(analysis)
     entries = list(result["muscles"])
@@ -1015,6 +1076,14 @@ def plot_innervation(nerve: str = "superior_gluteal", side: str = "right", *,
     -------
     matplotlib.figure.Figure
         ``fig.axes[0]`` is the diagram.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_innervation("inferior_gluteal", "left")
+    >>> fig.axes[0].get_title(loc="left")
+    'left inferior gluteal nerve'
+    >>> plt.close(fig)
     """
     territory = _territory(nerve)
     check_choice(side, anatomy.SIDES, name="side")
@@ -1294,6 +1363,14 @@ def plot_timeline(*, measured: Mapping[str, Any] | None = None, days: float | No
     -------
     matplotlib.figure.Figure
         Axes: STIR ratio, T1 ratio, volume ratio (top to bottom).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_timeline(measured={"stir_ratio": 1.3}, days=90)
+    >>> [ax.get_ylabel() for ax in fig.axes[:3]]
+    ['STIR ratio', 'T1 ratio', 'volume ratio']
+    >>> plt.close(fig)
     """
     max_days = float(max_days)
     if not max_days > 30:
