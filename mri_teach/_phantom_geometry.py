@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (coordinate tables of the anatomy read best one key level per line)
 """Geometry of the synthetic pelvis (private to :mod:`mri_teach.phantom`).
 
 Every structure is a signed distance-like field ``sdf(x, y, z)`` in world millimetres (RAS:
@@ -75,7 +76,7 @@ class Noise:
         y = np.asarray(y, dtype=np.float32)
         out = np.zeros(np.broadcast(x, y).shape, dtype=np.float32)
         sep = x.ndim == 2 and y.ndim == 2 and x.shape[1] == 1 and y.shape[0] == 1
-        for (kx, ky, kz), ph, a in zip(self.k, self.phase, self.amp):
+        for (kx, ky, kz), ph, a in zip(self.k, self.phase, self.amp, strict=False):
             if sep:  # sin(A + B) = sin A cos B + cos A sin B on 1D factors
                 A = kx * x
                 B = ky * y + (kz * z + ph)
@@ -296,7 +297,7 @@ class Tube(Shape):
     def sdf(self, u, y, z):
         p = np.asarray(self.pts, dtype=float)
         out = None
-        for a, b in zip(p[:-1], p[1:]):
+        for a, b in zip(p[:-1], p[1:], strict=False):
             zmin, zmax = min(a[2], b[2]) - max(a[3], b[3]), max(a[2], b[2]) + max(a[3], b[3])
             if z < zmin or z > zmax:
                 continue
@@ -313,7 +314,7 @@ class Tube(Shape):
     def bbox(self, z0, z1):
         p = np.asarray(self.pts, dtype=float)
         sel = []
-        for a, b in zip(p[:-1], p[1:]):
+        for a, b in zip(p[:-1], p[1:], strict=False):
             r = max(a[3], b[3]) * self.scale
             if min(a[2], b[2]) - r <= z1 and max(a[2], b[2]) + r >= z0:
                 sel.extend([a, b])
@@ -897,7 +898,7 @@ class Painter:
                     if sl is None:
                         continue
                 cov = None
-                for zi, (z, (bd, ts)) in enumerate(zip(zsub, fields)):
+                for zi, (z, (bd, ts)) in enumerate(zip(zsub, fields, strict=False)):
                     d = self._sdf(st, X[sl[0]], Y[:, sl[1]], z, bd[sl], ts[sl], (zi, win))
                     if d is None:
                         continue

@@ -56,9 +56,9 @@ from scipy import ndimage
 from mri_teach import anatomy, physics
 from mri_teach._phantom_geometry import (
     BODIES,
-    Painter,
     Z_BOTTOM,
     Z_TOP,
+    Painter,
     _body_scales,
     handsfield_cm3,
     pelvis_structures,
@@ -230,11 +230,12 @@ def _grid(preset: str, body: str, slice_mm: float | None):
 def _smooth_field(shape, voxel_mm, corr_mm, rng):
     """Gaussian-smoothed noise with correlation length `corr_mm`, unit SD."""
     step = corr_mm / 2.0
-    coarse = [max(4, int(math.ceil(n * v / step)) + 3) for n, v in zip(shape, voxel_mm)]
+    coarse = [max(4, int(math.ceil(n * v / step)) + 3)
+              for n, v in zip(shape, voxel_mm, strict=False)]
     g = ndimage.gaussian_filter(rng.standard_normal(coarse).astype(np.float32), 1.2,
                                 mode="wrap")
     g /= g.std() + 1e-9
-    zoom = [n / (c - 3) * 1.0 for n, c in zip(shape, coarse)]
+    zoom = [n / (c - 3) * 1.0 for n, c in zip(shape, coarse, strict=False)]
     out = ndimage.zoom(g, zoom, order=1, mode="nearest", grid_mode=True)
     return out[: shape[0], : shape[1], : shape[2]]
 
@@ -258,8 +259,9 @@ def _build_cached(preset: str, body: str, seed: int, slice_mm: float | None,
     if voxel_mm is not None:
         dx, dy, dz = voxel_mm
         ext = np.array(shape) * np.diag(aff)[:3]
-        shape = tuple(int(round(e / v)) for e, v in zip(ext, voxel_mm))
-        centre = aff[:3, 3] + (np.diag(aff)[:3] * (np.array(_grid(preset, body, slice_mm)[0]) - 1)) / 2
+        shape = tuple(int(round(e / v)) for e, v in zip(ext, voxel_mm, strict=False))
+        base_shape = np.array(_grid(preset, body, slice_mm)[0])
+        centre = aff[:3, 3] + np.diag(aff)[:3] * (base_shape - 1) / 2
         aff = np.diag([dx, dy, dz, 1.0])
         aff[:3, 3] = centre - np.array([dx, dy, dz]) * (np.array(shape) - 1) / 2
     painter = Painter(structures, b, rng)
@@ -306,14 +308,12 @@ def _build_cached(preset: str, body: str, seed: int, slice_mm: float | None,
             mdepths[lab] = ds
     # per-structure mean of the septa texture, so every muscle keeps its nominal fat fraction
     smean = np.full(len(names), sheet_mean, np.float32)
-    dom = idx[0]
     for k, mname in enumerate(muscles):
         if mname is None:
             continue
         m = labels == _VALUE[mname]
         if m.any():
             smean[k] = float(sheet[m].astype(np.float32).mean()) + 1e-6
-    del dom
     return Anatomy(preset, body, seed, tuple(shape), aff, vox, names, labs, tissues, muscles,
                    idx, frac, labels, sheet, smean, tex, depth, mdepths)
 
@@ -364,11 +364,12 @@ def build_anatomy(preset: str = "fast", body: str = "female", seed: int = 0, *,
     if voxel_mm is not None:
         voxel_mm = tuple(check_positive(v, name="voxel_mm") for v in voxel_mm)
         if len(voxel_mm) != 3:
-            raise InputError("`voxel_mm` must have three sizes (x, y, z) in mm.")
+            msg = "`voxel_mm` must have three sizes (x, y, z) in mm."
+            raise InputError(msg)
     shape, aff = _grid(preset, body, slice_mm)
     if voxel_mm is not None:
         ext = np.array(shape) * np.diag(aff)[:3]
-        shape = tuple(int(round(e / v)) for e, v in zip(ext, voxel_mm))
+        shape = tuple(int(round(e / v)) for e, v in zip(ext, voxel_mm, strict=False))
     _check_grid_size(shape, max_voxels)
     return _build_cached(preset, body, int(seed), slice_mm, voxel_mm)
 
@@ -460,7 +461,8 @@ def _weight_map(anat: Anatomy, cause: str, side: str, states) -> np.ndarray | No
             # focal, feathery edema near the distal myotendinous junction (domain.md 9c)
             zq = float(np.percentile(xyz[2], 25))
             xq = float(np.percentile(np.abs(xyz[0]), 70)) * (1 if side == "right" else -1)
-            r2 = ((xyz[0] - xq) / 18.0) ** 2 + ((xyz[1] - cy) / 25.0) ** 2 + ((xyz[2] - zq) / 22.0) ** 2
+            r2 = (((xyz[0] - xq) / 18.0) ** 2 + ((xyz[1] - cy) / 25.0) ** 2
+                  + ((xyz[2] - zq) / 22.0) ** 2)
             feather = np.clip(0.35 + 2.0 * anat.sheet[ijk].astype(np.float32), 0.2, 1.6)
             val = np.clip(np.exp(-r2) * feather, 0, 1)
         else:
@@ -497,7 +499,7 @@ def _growth_field(anat: Anatomy, lab: str) -> tuple[np.ndarray, tuple]:
     sl = ndimage.find_objects(m.astype(np.int8))[0]
     pad = [int(math.ceil(12.0 / v)) + 1 for v in anat.voxel_mm]
     sl = tuple(slice(max(s.start - p, 0), min(s.stop + p, n))
-               for s, p, n in zip(sl, pad, anat.shape))
+               for s, p, n in zip(sl, pad, anat.shape, strict=False))
     od = ndimage.distance_transform_edt(~m[sl], sampling=anat.voxel_mm).astype(np.float32)
     anat._cache[key] = (od, sl)
     return od, sl
@@ -563,17 +565,13 @@ def _tables(anat: Anatomy, field_t: float, seq: physics.Sequence, states, cause,
     return swn, swl, ffn, ffl, s_fat, isfat, s_fib
 
 
-def _struct_lookup(anat: Anatomy, what):
-    return np.array([what(k) for k in range(len(anat.struct_names))])
-
-
 _MARROW = ("red_marrow", "yellow_marrow")
 
 
 def _textured(anat: Anatomy) -> np.ndarray:
     """Structures rendered voxel by voxel (muscles and marrow); the rest are constant."""
     return np.array([m is not None or t in _MARROW
-                     for m, t in zip(anat.struct_muscles, anat.struct_tissues)])
+                     for m, t in zip(anat.struct_muscles, anat.struct_tissues, strict=False)])
 
 
 def _septa_floor(anat: Anatomy) -> np.ndarray:
@@ -637,7 +635,7 @@ def _render(anat: Anatomy, sl, tabs_list, w, atrophy):
     for j in (1, 2):
         kj = idx[j].reshape(-1)[occ[j]]
         fj = frac[j].reshape(-1)[occ[j]].astype(np.float32)
-        for b, fl_ in zip(bases, flats):
+        for b, fl_ in zip(bases, flats, strict=False):
             fl_[occ[j]] += b[kj] * fj
     lost = np.zeros(shape, np.float32)
     lflat = lost.reshape(-1)
@@ -664,7 +662,7 @@ def _render(anat: Anatomy, sl, tabs_list, w, atrophy):
             keep = np.where(thr > 0, np.clip((depth[mi].astype(np.float32) - thr) / h + 1.0,
                                              0.0, 1.0), 1.0).astype(np.float32)
             lflat[mi] += f * (1.0 - keep)
-        for t, b, fl_ in zip(tabs_list, bases, flats):
+        for t, b, fl_ in zip(tabs_list, bases, flats, strict=False):
             swn, swl, s_fat = t[0], t[1], t[4]
             sw = swl[k] if ww is None else swn[k] + ww * (swl[k] - swn[k])
             sig = (1.0 - ff) * sw + ff * s_fat
@@ -673,7 +671,7 @@ def _render(anat: Anatomy, sl, tabs_list, w, atrophy):
             fl_[mi] += f * (sig - b[k])
     strands = _fat_strand_map(anat, sl)
     tex = anat.tex[sl].astype(np.float32) * SIGNAL_SCALE
-    for t, o in zip(tabs_list, outs):
+    for t, o in zip(tabs_list, outs, strict=False):
         o += strands * (t[6] - t[4])
         o *= tex
     return outs, lost
@@ -869,7 +867,7 @@ def _label_means(img, labels, names):
     s = np.bincount(lab, weights=im, minlength=mx)
     c = np.bincount(lab, minlength=mx)
     return {n: (float(s[v] / c[v]) if c[v] else float("nan"), int(c[v]))
-            for n, v in zip(names, vals)}
+            for n, v in zip(names, vals, strict=False)}
 
 
 def make_case(*, cause: str = "none", side: str = "right", days: float = 0.0,
