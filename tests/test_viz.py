@@ -492,3 +492,27 @@ def test_pixel_timeline(tmp_path):
 def test_pixel_innervation(tmp_path):
     _pixel_compare(viz.plot_innervation("superior_gluteal", "right"), "innervation",
                    tmp_path=tmp_path)
+
+
+def test_stage_gallery_from_whole_cases_uses_whole_volume_windows():
+    need(have("mri_teach.phantom"), "mri_teach.phantom is not available yet")
+    cases = viz.make_gallery_cases(days=(0, 90), preset="fast")
+    assert cases[0].truth["cause"] == "none" and cases[1].truth["cause"] == "superior_gluteal"
+    fig = viz.plot_stage_gallery(cases, days=(0, 90))
+    stir_axes = [ax for ax in fig.axes if (ax.get_gid() or "").startswith("gallery-STIR")]
+    w = viz.window_from_percentiles([np.asarray(c.stir) for c in cases])
+    for ax in stir_axes:
+        assert ax.images[0].get_clim() == pytest.approx((w.low, w.high), rel=1e-3)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[0] == "normal" and titles[1].startswith("subacute")
+
+
+def test_case_panel_neurological_puts_patient_right_on_screen_right(case):
+    t1, stir, lab, table = case
+    fig = viz.plot_case_panel(t1, stir, lab, table, neurological=True, slide=False)
+    for ax in fig.axes[:2]:
+        assert not ax.xaxis_inverted()
+        letters = {t.get_text(): t.get_position()[0] for t in ax.texts
+                   if (t.get_gid() or "").startswith("orientation")}
+        assert letters["L"] < 0.5 < letters["R"]
+    assert "neurological" in fig._suptitle.get_text()
