@@ -537,6 +537,21 @@ if labels is not None:
     side_check(labels)
 """),
     md("""
+### ITK-SNAP label descriptions
+
+If you segmented in ITK-SNAP, export *Segmentation > Export Label Descriptions* and pass the
+`.txt` file as `table=`; the names (and so the sides) come from it. Here the table is
+written as an ITK-SNAP file and read back.
+"""),
+    code("""
+if labels is not None:
+    itk = mt.io.write_itksnap_labels(labels.table, Path(tempfile.mkdtemp()) / "labels.txt")
+    print(itk.read_text().splitlines()[-1])
+    from_itk = mt.io.load_labels(LABELS_PATH, table=itk)
+    print("same names from ITK-SNAP:", from_itk.table == labels.table,
+          "| table from:", from_itk.table_source)
+"""),
+    md("""
 ### Example: a real TotalSegmentator label file
 
 If the public test files are present (`../shared/data/real/` next to the repository), here

@@ -184,7 +184,10 @@ def test_your_data_runs_with_orientation_and_sides(run):
     assert "loaded as RAS" in text
     assert "CHECK SIDE" not in text
     assert " OK" in text
-    assert _images(nb) >= 1
+    assert "same names from ITK-SNAP: True" in text
+    assert "slides: case.pptx" in text and "report.html" in text
+    assert "pattern: left superior_gluteal" in text  # the synthetic case: left SGN
+    assert _images(nb) >= 2
     if (ROOT.parent / "shared" / "data" / "real" / "totalsegmentator").is_dir():
         assert "gluteus_medius_left" in text and "gluteus_medius_right" in text
 
