@@ -597,6 +597,20 @@ _MANAGEMENT_ENTITY["superior_gluteal_inferior_branch"] = _MANAGEMENT_ENTITY["sup
 _MANAGEMENT_ENTITY["branch_to_tfl"] = _MANAGEMENT_ENTITY["superior_gluteal"]
 
 
+#: Speaker notes of the picture slides (what to say while showing the figure).
+_SPEAKER_NOTES = {
+    "case_panel": "Compare the same muscle left and right on each sequence first, then T1 "
+    "against STIR. Windows are locked per sequence, so brighter means brighter. Patient "
+    "right is on screen left (radiological view). " + _TEACHING_POINTS[0],
+    "sir_chart": "Each dot is a muscle over its reference (contralateral by default). "
+    + _TEACHING_POINTS[3],
+    "timeline": _TEACHING_POINTS[2],
+    "gallery": "One synthetic individual at four time points: STIR rises first, T1 fat and "
+    "volume loss follow. " + _TEACHING_POINTS[4],
+    "innervation": _TEACHING_POINTS[1],
+}
+
+
 # --- report blocks ---------------------------------------------------------------------------
 
 
@@ -976,7 +990,7 @@ def _deck_text_slide(prs, title: str, items: Sequence[str], *, font_pt: int = 20
     return slides
 
 
-def _deck_picture_slide(prs, title: str, png: bytes, caption: str):
+def _deck_picture_slide(prs, title: str, png: bytes, caption: str, notes: str | None = None):
     import io as _io
 
     from pptx.util import Emu
@@ -988,6 +1002,7 @@ def _deck_picture_slide(prs, title: str, png: bytes, caption: str):
     left = int((prs.slide_width - width) / 2)
     slide.shapes.add_picture(_io.BytesIO(png), Emu(left), Emu(top), Emu(width), Emu(height))
     _deck_box(slide, prs, 0.05, 0.875, 0.9, 0.12, [caption], size_pt=18)
+    slide.notes_slide.notes_text_frame.text = notes or caption
     return slide
 
 
@@ -1029,7 +1044,7 @@ def write_deck(inputs: CaseInputs, analysis: Mapping, path, *,
     for name in ("case_panel", "sir_chart", "timeline", "gallery", "innervation"):
         if name in figures:
             _deck_picture_slide(prs, titles[name], figure_png(figures[name]),
-                                FIGURE_CAPTIONS[name])
+                                FIGURE_CAPTIONS[name], _SPEAKER_NOTES.get(name))
     blocks = report_blocks(inputs, analysis, show_paths=show_paths)
     findings = []
     for m in analysis.get("muscles") or []:

@@ -241,6 +241,8 @@ def test_deck_slides_pictures_and_text(inputs, tmp_path):
     pictures = [sum(sh.shape_type == MSO_SHAPE_TYPE.PICTURE for sh in s.shapes)
                 for s in slides]
     assert sum(pictures) == 3
+    notes = slides[1].notes_slide.notes_text_frame.text
+    assert "radiological" in notes  # speaker notes for the presenter
     findings = slides[titles.index("Findings")]
     assert not any(sh.shape_type == MSO_SHAPE_TYPE.PICTURE for sh in findings.shapes)
     ftext = texts[titles.index("Findings")]
