@@ -436,9 +436,10 @@ class RoiSession:
             if self.base.any() and not self.base_path.exists():
                 io.save_volume(self.base, self.affine, self.base_path, overwrite=True,
                                dtype=np.int16)
+            # the journal first (small, enough to restore by replay), then the label map
+            atomic_write_text(self.json_path, json.dumps(self.to_json(), indent=1))
             io.save_labels(self.labels.astype(np.int16), self.affine, self.used_table(),
                            self.labels_path, overwrite=True)
-            atomic_write_text(self.json_path, json.dumps(self.to_json(), indent=1))
         except OSError as err:  # read-only home etc.: keep working, say so in the widget
             self.last_error = f"autosave failed: {err}"
             return None

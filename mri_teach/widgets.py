@@ -959,6 +959,9 @@ class RoiEditor:
         if event.button != 1:
             return
         if self.tool == "polygon":
+            if self._verts and getattr(event, "dblclick", False) and len(self._verts) >= 3:
+                self.close_polygon()  # double-click closes, as in most drawing tools
+                return
             if self._verts:
                 i = self._near_vertex(event, self._verts)
                 if i == 0 and len(self._verts) >= 3:

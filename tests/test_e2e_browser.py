@@ -85,7 +85,7 @@ def _run_notebook(page, base, token, name):
             raise AssertionError(f"notebook cell failed:\n{errors.first.inner_text()}")
         return probe.first.inner_text() if probe.count() else None
 
-    text = wait_for(probe_text, timeout_s=90, what=f"the probe output of {name}",
+    text = wait_for(probe_text, timeout_s=150, what=f"the probe output of {name}",
                     interval_s=0.3)
     line = next(ln for ln in text.splitlines() if ln.startswith(PROBE_MARK))
     return json.loads(line[len(PROBE_MARK):])

@@ -125,6 +125,21 @@ def test_polygon_close_button_and_enter(editor):
     assert len(editor.edits) == 2 and len(editor.edits[1].points) == 4
 
 
+def test_double_click_closes_polygon(editor):
+    editor.figure.canvas.draw()
+    for v in SQUARE[:3]:
+        click(editor, *v)
+    canvas = editor.figure.canvas
+    px, py = _px(editor.axes[0], *SQUARE[3])
+    for dbl in (False, False, True):  # what a browser double-click delivers
+        canvas.callbacks.process("button_press_event", MouseEvent(
+            "button_press_event", canvas, px, py, button=MouseButton.LEFT, dblclick=dbl))
+        canvas.callbacks.process("button_release_event", MouseEvent(
+            "button_release_event", canvas, px, py, button=MouseButton.LEFT))
+    (edit,) = editor.edits
+    np.testing.assert_allclose(edit.points, SQUARE, atol=1e-6)
+
+
 def test_lasso_matches_roi_rasterisation(editor):
     editor.set_tool("lasso")
     editor.figure.canvas.draw()
