@@ -96,7 +96,7 @@ def _tissues(field: float) -> dict[str, Tissue]:
         "bowel": Tissue(0.9, 1500.0 if hi else 1300.0, 42.0 if hi else 45.0, 0.0,
                         "[U] bowel wall and content, soft tissue / fluid mixture"),
         # pelvic viscera (uterus, prostate): soft tissue with a longer T2 than muscle [U]
-        "viscera": Tissue(1.0, 1500.0 if hi else 1300.0, 80.0 if hi else 90.0, 0.0,
+        "viscera": Tissue(1.0, 1500.0 if hi else 1300.0, 65.0 if hi else 70.0, 0.0,
                           "[U] uterus / prostate as long-T2 soft tissue (no domain.md value)"),
         # flowing blood gives a flow void on spin-echo images [U]; modelled as very low PD
         "flow_void": Tissue(0.05, 1932.0 if hi else 1441.0, 275.0 if hi else 290.0, 0.0,
