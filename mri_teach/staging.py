@@ -500,7 +500,8 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
     boxes_t1 = boxes_lab if lab_t1 is lab_data else stats.label_boxes(lab_t1, mus_values)
     boxes_st = boxes_t1 if lab_stir is lab_t1 else (
         boxes_lab if lab_stir is lab_data else stats.label_boxes(lab_stir, mus_values))
-    kw = dict(table=muscle_table, rim=rim, robust=robust, percentiles="median")
+    # medians cost a partition per ROI: computed with `robust` (where they are used)
+    kw = dict(table=muscle_table, rim=rim, robust=robust, percentiles=robust)
     s_t1 = stats.label_stats(t1_data, lab_t1, voxel_volume_ml=_voxel_ml(t1_aff),
                              boxes=boxes_t1, **kw)
     s_st = stats.label_stats(stir_img, lab_stir, voxel_volume_ml=_voxel_ml(stir_img_aff),

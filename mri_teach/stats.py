@@ -181,8 +181,11 @@ def _boxes(labels: np.ndarray, values) -> dict[int, tuple]:
         return {}
     lo, hi = int(labels.min()), int(labels.max())
     if lo >= 0 and hi <= 2_000_000:
-        objs = ndimage.find_objects(labels if labels.dtype.kind in "iu" else
-                                    labels.astype(np.int32), max_label=max(values))
+        lab = labels if labels.dtype.kind in "iu" else labels.astype(np.int32)
+        flip = _fortran(lab)  # scan in memory order (NIfTI data are Fortran-ordered)
+        objs = ndimage.find_objects(lab.T if flip else lab, max_label=max(values))
+        if flip:
+            objs = [None if o is None else tuple(reversed(o)) for o in objs]
         return {v: objs[v - 1] for v in values if 0 < v <= len(objs) and objs[v - 1]
                 is not None}
     vals = np.array(sorted(values), dtype=np.int64)
@@ -190,6 +193,10 @@ def _boxes(labels: np.ndarray, values) -> dict[int, tuple]:
     objs = ndimage.find_objects(codes.astype(np.int32))
     return {int(v): objs[i] for i, v in enumerate(vals) if i < len(objs) and objs[i]
             is not None}
+
+
+def _fortran(a: np.ndarray) -> bool:
+    return bool(a.flags.f_contiguous and not a.flags.c_contiguous)
 
 
 def _quantiles(x: np.ndarray, qs) -> list[float]:
@@ -285,6 +292,7 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
         values = sorted(boxes)
     out: dict[int, RoiStats] = {}
     nan = math.nan
+    flip = _fortran(image)
     check_choice(rim_plane, PLANES, name="rim_plane")
     _, xa, ya = plane_axes(rim_plane)
     for value in values:
@@ -310,7 +318,9 @@ def label_stats(image, labels, *, voxel_volume_ml: float, table: dict | None = N
             if inner.any():
                 inside, rim_removed = inner, True
         nvox = int(np.count_nonzero(inside))
-        x = image[box][inside]  # float32 stays float32; sums are accumulated in float64
+        # boolean indexing walks C order: index Fortran-ordered data through its transpose
+        x = image[box].T[inside.T] if flip else image[box][inside]
+        # float32 stays float32; sums are accumulated in float64
         if x.dtype.kind != "f":
             x = x.astype(np.float64)
         fin = np.isfinite(x)

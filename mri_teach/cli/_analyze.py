@@ -6,8 +6,9 @@ stir_sir, volume_ratio, reference, stage, reasons, ...}), ``pattern`` {side, aff
 candidates, stage, ...} and ``warnings`` (list of str); plus ``notes``, ``stir_grid`` and
 ``settings``. Undefined numbers are ``null``. ``t1_mean``/``stir_mean`` are plain means over
 all ROI voxels and ``t1_sir``/``stir_sir`` use them; ``--robust`` adds ``t1_sir_robust`` /
-``stir_sir_robust`` (means after MAD-based outlier exclusion; staged on) and
-``t1_sir_median`` / ``stir_sir_median``.
+``stir_sir_robust`` (means after MAD-based outlier exclusion; staged on),
+``t1_sir_median`` / ``stir_sir_median`` and fills ``t1_median`` / ``stir_median`` (null
+without ``--robust``, to keep the default run close to the cost of reading the files).
 """
 
 from __future__ import annotations
