@@ -939,7 +939,7 @@ def plot_sir_chart(analysis: Any, *, rules: Any = None, muscles: Iterable[str] |
     ...          "stage": "normal"}]
     >>> fig = plot_sir_chart({"muscles": rows}, rules={"stir_abnormal": 1.2})
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    ['Gmed']
+    ['gluteus medius']
     >>> plt.close(fig)
     """
     result = _analysis_dict(analysis)
@@ -970,8 +970,8 @@ def plot_sir_chart(analysis: Any, *, rules: Any = None, muscles: Iterable[str] |
             ax.axvline(1.0, color="0.5", lw=1.5, zorder=1)
             for value, text in lines:
                 ax.axvline(value, color="0.2", ls="--", lw=2, zorder=1)
-                ax.text(value, 1.0, f" {text}\n {value:g}", transform=ax.get_xaxis_transform(),
-                        ha="left", va="bottom", fontsize=None)
+                ax.text(value, 1.0, f"{value:g}", transform=ax.get_xaxis_transform(),
+                        ha="center", va="bottom", gid=f"threshold-{key}-{value:g}")
             for yi, structure in zip(y, rows, strict=False):
                 color = MUSCLE_COLORS.get(structure, OTHER_COLOR)
                 for side, face, dy in (("right", color, 0.14), ("left", "white", -0.14)):
@@ -985,14 +985,20 @@ def plot_sir_chart(analysis: Any, *, rules: Any = None, muscles: Iterable[str] |
                     ax.plot([v], [yi + dy], "o", ms=13, mfc=face, mec=color, mew=3,
                             zorder=3, gid=f"{key}-{structure}-{side}",
                             path_effects=_dot_outline())
-            ax.set_xlabel(label)
+            ax.set_xlabel(label + "\n(dashed: " + ", ".join(f"{t} {v:g}" for v, t in lines)
+                          + ")")
             ax.grid(axis="x", color="0.8", lw=0.8)
         lo = min([0.8, *[v for v in all_values if v > 0]]) - 0.05
         hi = max([1.5, *all_values]) + 0.1
         for ax in axes:
             ax.set_xlim(max(lo, 0.0), hi)
-        axes[0].set_yticks(y, [anatomy.MUSCLES[s].abbrev if s in anatomy.MUSCLES else s
-                               for s in rows])
+        def row_label(s: str) -> str:  # full names when they fit, else abbreviations
+            m = anatomy.MUSCLES.get(s)
+            if m is None:
+                return s
+            return m.display if len(rows) <= 6 else m.abbrev
+
+        axes[0].set_yticks(y, [row_label(s) for s in rows])
         axes[0].set_ylim(-0.7, len(rows) - 0.3)
         stage_ax = axes[1].twinx()
         stage_ax.set_ylim(axes[0].get_ylim())
