@@ -968,7 +968,7 @@ def plot_sir_chart(analysis: Any, *, rules: Any = None, muscles: Iterable[str] |
         for ax, key, label, lines, band_hi in specs:
             ax.axvspan(1.0 / band_hi, band_hi, color="0.88", zorder=0, label="normal band")
             ax.axvline(1.0, color="0.5", lw=1.5, zorder=1)
-            for value, text in lines:
+            for value, _ in lines:
                 ax.axvline(value, color="0.2", ls="--", lw=2, zorder=1)
                 ax.text(value, 1.0, f"{value:g}", transform=ax.get_xaxis_transform(),
                         ha="center", va="bottom", gid=f"threshold-{key}-{value:g}")
