@@ -831,6 +831,13 @@ class Painter:
         ax = np.abs(X)
         d = (d * s + 2.4 * self.body_noise(ax, Y, z) + 0.6 * self.body_noise(X, Y, z + 50.0)
              + 0.5 * self.body_detail(X, Y, z))
+        # natal (intergluteal) cleft: a narrow posterior midline crease at the hip levels
+        depth = float(np.interp(zr, [-95, -60, 0, 30, 55], [30, 50, 45, 25, 0])) * s
+        if depth > 0:
+            y_top = float(self._posterior_y(zr)) * s + depth
+            hw = 1.5 + 0.12 * np.maximum(y_top - Y, 0.0)
+            cleft = np.minimum(y_top - Y, hw - ax)
+            d = np.minimum(d, -cleft)
         yc = -15.0 * s
         th = np.arctan2(Y - yc, X)
         sin = np.sin(th)
@@ -854,6 +861,12 @@ class Painter:
         n, m = X.shape[0], Y.shape[1]
         return (_upsample_at(d, ia, ja, n, m).astype(np.float32),
                 _upsample_at(t, ia, ja, n, m).astype(np.float32))
+
+    @staticmethod
+    def _posterior_y(zr: float) -> float:
+        """Posterior skin y (authored frame) of the trunk at level `zr`."""
+        p = BODY_SHAPE.parts[0].params(min(max(zr, -62.0), 152.0))
+        return p[1] - p[4]
 
     def _abdominal_wall(self, X, Y, z, inner):
         zr = z / self.sz
