@@ -430,7 +430,7 @@ BODIES: dict[str, Body] = {
     for b in (
         # domain.md 5.3 worked examples: female 1.63 m / 60 kg, male 1.75 m / 75 kg.
         Body("female", "female", 1.63, 60.0, 1.0, 19.0, 14.0, 8.0),
-        Body("male", "male", 1.75, 75.0, 0.985, 14.0, 9.0, 6.0),
+        Body("male", "male", 1.75, 75.0, 0.985, 11.0, 7.0, 6.0),
         Body("female_large", "female", 1.70, 85.0, 1.03, 30.0, 16.0, 18.0),
         Body("male_slim", "male", 1.70, 62.0, 0.96, 9.0, 6.0, 2.0),
     )
@@ -817,7 +817,7 @@ class Painter:
         self.fat_noise = Noise.make(rng, n=6, wl_min=40.0, wl_max=160.0)
         self.bowel_noise = Noise.make(rng, n=8, wl_min=32.0, wl_max=70.0)
         self.gas_noise = Noise.make(rng, n=6, wl_min=15.0, wl_max=35.0)
-        self.fat_scale = float(rng.uniform(0.85, 1.15))
+        self.fat_scale = float(rng.uniform(0.9, 1.1))
         self.coarse = 1
         self._cache = {}
 
