@@ -410,6 +410,31 @@ mirrored = roi[::-1, :, :]  # flip patient left <-> right (axis 0 of a RAS array
 print(mt.quiz.check_roi(case, mirrored, "gluteus_medius_right").message)
 """),
     md("""
+### Draw your own ROI and check it
+
+Draw on the quiz case with the ROI editor (pick the muscle and side, draw with the polygon
+tool), then run the cell after it: each ROI you drew is checked against the muscle you
+labelled it as. Without a browser, a small square is placed for you.
+"""),
+    code("""
+from mri_teach.widgets import RoiEditor
+
+editor = RoiEditor(case.t1, case.stir, affine=case.affine, stir_affine=case.stir_affine,
+                   plane="axial", index=k, muscle="gluteus_medius", side="right",
+                   autosave=False, analyze=False)
+editor.show()
+"""),
+    code("""
+if not editor.edits:  # nothing drawn (headless run): a 5 x 5 voxel square in the muscle
+    ci, cj = (int(c) for c in centre)
+    editor.add_polygon("gluteus_medius_right", [(ci - 2.5, cj - 2.5), (ci + 2.5, cj - 2.5),
+                                                (ci + 2.5, cj + 2.5), (ci - 2.5, cj + 2.5)])
+for value, name in sorted(editor.table.items()):
+    drawn = editor.labels == value
+    if drawn.any():
+        print(f"{name}: {mt.quiz.check_roi(case, drawn, name).message}")
+"""),
+    md("""
 ## Score summary
 
 Answer the remaining cases (here with fixed example answers) and look at the summary.

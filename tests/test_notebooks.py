@@ -173,6 +173,7 @@ def test_quiz_runs_grades_and_exports(run):
     assert "score" in text.lower()
     assert "Answered 4/4 cases" in text
     assert "Wrong side" in text  # the mirrored ROI
+    assert "gluteus_medius_right: Good placement" in text  # ROI from the editor
     assert "answer_key.json" in text and "case_01" in text
     assert _images(nb) >= 2
 
