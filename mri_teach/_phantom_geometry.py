@@ -752,6 +752,7 @@ BODY_SHAPE = Union([
 # --------------------------------------------------------------------------- rasteriser
 
 SKIN_MM = 1.8  # [U] epidermis + dermis as seen at 1 mm
+MUSCLE_BED_MM = 90.0  # depth of the gluteal stack: the envelope grows with muscle bulk [U]
 
 
 def _smoothstep(x):
@@ -811,7 +812,7 @@ class Painter:
     def __init__(self, structures, body: Body, rng: np.random.Generator):
         self.structures = structures
         self.body = body
-        self.sz, self.sxy, _ = _body_scales(body)
+        self.sz, self.sxy, self.bulk = _body_scales(body)
         self.body_noise = Noise.make(rng, n=6, wl_min=30.0, wl_max=140.0)
         self.body_detail = Noise.make(rng, n=5, wl_min=8.0, wl_max=20.0)
         self.fat_noise = Noise.make(rng, n=6, wl_min=40.0, wl_max=160.0)
@@ -848,6 +849,11 @@ class Painter:
         buttock = buttock * (1.0 - 0.5 * np.exp(-((X / 45.0) ** 2)) * float(zr > 85))
         ant = np.maximum(sin, 0.0) ** 2 * np.interp(zr, [-20, 40, 152], [0.2, 0.7, 1.0])
         t = (b.subcut_mm + b.subcut_post_mm * post * buttock + b.abdomen_mm * ant)
+        # the skin of a body with more fat (or muscle) than the reference sits further out, so
+        # the deep fascia - and the muscles it bounds - keep the reference shape
+        r = _REF_BODY
+        t_ref = (r.subcut_mm + r.subcut_post_mm * post * buttock + r.abdomen_mm * ant)
+        d = d + (t - t_ref) + MUSCLE_BED_MM * (self.bulk - 1.0)
         t = t * self.fat_scale * (1.0 + 0.14 * self.fat_noise(ax, Y, z)
                                   + 0.04 * self.fat_noise(X, Y, z + 80.0))
         return d.astype(np.float32), t.astype(np.float32)
