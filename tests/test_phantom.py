@@ -462,3 +462,13 @@ def test_motivating_case_on_the_protocol_grid():
         t = c.truth["muscles"][f"{m}_right"]
         assert 1.27 <= t["stir_ratio"] <= 1.38, (m, t)
         assert 1.17 <= t["t1_ratio"] <= 1.28, (m, t)
+
+
+@pytest.mark.parametrize("body", ["male", "female_large", "male_slim"])
+def test_every_body_preset_keeps_handsfield_volumes(body):
+    a = phantom.build_anatomy("fast", body, 0)
+    for m in ("gluteus_medius", "gluteus_minimus", "piriformis", "obturator_internus"):
+        expected = phantom.expected_volume_cm3(m, body)
+        for side in anatomy.SIDES:
+            vol = a.volume_ml(anatomy.label_name(m, side))
+            assert 0.7 * expected < vol < 1.35 * expected, (body, m, side, vol, expected)
