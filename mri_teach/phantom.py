@@ -23,11 +23,15 @@ trochanters, both sides, field of view 360 x 288 mm, z = 0 at the femoral-head c
 sizes follow the Handsfield regression of domain.md 5.3 for the body preset (female 1.63 m /
 60 kg, male 1.75 m / 75 kg, plus ``female_large`` and ``male_slim``); see
 :func:`expected_volume_cm3`. Gluteus medius, minimus, piriformis and obturator internus lie
-wholly inside the field of view and are calibrated to within ~10 % (female, seed 0); TFL,
+wholly inside the field of view; their labelled volumes are within about -15 %/+25 % of the
+regression for every body preset and seed tested (female seed 0: Gmed 0.95, Gmin 1.16,
+piriformis 0.98, obturator internus 1.26, TFL 1.03 x expected, fast grid); TFL,
 gluteus maximus, iliacus, psoas, obturator externus, quadratus femoris, adductors, hamstrings,
 sartorius, rectus femoris and the vasti continue above or below it, so their labelled volumes
 are truncated (gluteus maximus ~85 %, psoas ~60 % of the whole muscle). Structures missing
-from ``anatomy.PHANTOM_LABELS`` are labelled with :data:`EXTRA_LABELS` (values >= 100).
+from ``anatomy.PHANTOM_LABELS`` (intermuscular fat, abdominal wall, L5, spinal canal, vessels,
+peritrochanteric fluid, vasti, uterus / prostate) are labelled with :data:`EXTRA_LABELS`
+(values >= 100).
 
 Times on the 2-core development machine: cold anatomy build ~11 s (default grid), ~15 s
 (isotropic), ~2 s (fast); a case from the cached anatomy ~1-1.5 s (default), ~0.1 s (fast);
