@@ -158,7 +158,7 @@ SNR_STIR_DEFAULT = 14.0
 #: Texture [U]: healthy muscle keeps SEPTA_FLOOR of its fat fraction between septa (the rest
 #: sits in thin septa); fat carries fibrous strands up to FAT_STRANDS.
 SEPTA_FLOOR = 0.7
-FAT_STRANDS = 0.2
+FAT_STRANDS = 0.1
 MARROW_FLOOR = {"red_marrow": 0.45, "yellow_marrow": 0.9}
 #: In-plane point-spread blur (Gaussian sigma in voxels, ~1 voxel FWHM) [U].
 PSF_SIGMA_VOX = 0.45
