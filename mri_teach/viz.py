@@ -51,6 +51,16 @@ __all__ = [
     "add_scale_bar",
     "draw_label_outlines",
     "legend_handles",
+    "best_index",
+    "plot_case_panel",
+    "plot_sir_chart",
+    "expected_course",
+    "plot_timeline",
+    "GALLERY_DAYS",
+    "make_gallery_cases",
+    "plot_stage_gallery",
+    "plot_innervation",
+    "plot_montage",
 ]
 
 # --- palette -----------------------------------------------------------------------------
