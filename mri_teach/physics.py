@@ -285,16 +285,22 @@ class DenervationCourse:
 
     * water T2 prolongation ``dT2(t) = dt2_plateau_ms (1 - exp(-(t - onset)/dt2_tau))`` for
       ``t > onset``. Plateau +15 ms: denervated muscle T2 = normal + 10-15 ms (HSS 3 T data,
-      domain.md 2.2, 4.1). Onset 12 d: T2 hyperintensity in humans from >= 15 days (Uetani
-      1993, domain.md 1.2); the slow rise to a peak near 3 months follows the STIR SIR of
-      Viddeleer 2012/2016 (1 month 1.18-1.30, 3 months 1.30-1.38, domain.md 1.2).
+      domain.md 2.2, 4.1). Onset 10 d, time constant 35 d: T2 hyperintensity in humans from
+      >= 15 days (Uetani 1993, domain.md 1.2), so the STIR ratio is still below the 1.15
+      teaching threshold at 14 days (about 1.08) and about 1.2 at 3 weeks; the rise to a
+      peak near 3 months follows the STIR SIR of Viddeleer 2012/2016 (1 month 1.18-1.30,
+      3 months 1.30-1.38, domain.md 1.2).
     * T1 factor ``1 + (t1_factor_plateau - 1) * progress`` with the same ramp; plateau 1.1
       (rat in vitro +12 %, Polak 1988, domain.md 1.2 / 4.1).
     * fat fraction from the muscle's normal value (8-10 %, Marcon 2016, domain.md 2.3) toward
-      ``ff_chronic`` = 0.45 (advanced neuromuscular disease 50-70 %, Greve 2021, domain.md 2.3
-      [U] for denervation) with onset ``ff_onset_days`` = 30 (T1 normal in the acute phase,
-      Uetani 1993: 14/17 normal) and time constant ``ff_tau_days`` (chosen so that 3 months
-      gives a mild T1 increase, Eurorad SGN case, domain.md 1.1; [U]).
+      ``ff_chronic`` = 0.33 (Goutallier 2, "fat < muscle", domain.md 2.4; [U] for
+      denervation) with onset ``ff_onset_days`` = 30 (T1 normal in the acute phase,
+      Uetani 1993: 14/17 normal) and time constant ``ff_tau_days`` = 72 (chosen so that 3
+      months gives a mild T1 increase, Eurorad SGN case, domain.md 1.1; [U]). The plateau
+      is capped there because fat is nulled on STIR: a denervated muscle without
+      reinnervation keeps a raised STIR ratio (Viddeleer poor recovery 1.32-1.42 at 9-12
+      months, domain.md 1.2; the chronic STIR signal is residual water-T2 prolongation,
+      domain.md 1.1), which a fatter muscle would lose (about 1.22 here at 18 months).
     * volume factor falls from 1 toward ``volume_min`` = 0.65 after ``volume_onset_days``
       (denervated fibres lose much of their mass "within a few months", domain.md 1.2 [S];
       chronic atrophy, domain.md 1.3; values [U]).
@@ -304,13 +310,13 @@ class DenervationCourse:
       Smitaman 2018, domain.md 1.1) [U].
     """
 
-    onset_days: float = 12.0
+    onset_days: float = 10.0
     dt2_plateau_ms: float = 15.0
-    dt2_tau_days: float = 40.0
+    dt2_tau_days: float = 35.0
     t1_factor_plateau: float = 1.1
-    ff_chronic: float = 0.45
+    ff_chronic: float = 0.33
     ff_onset_days: float = 30.0
-    ff_tau_days: float = 115.0
+    ff_tau_days: float = 72.0
     volume_min: float = 0.65
     volume_onset_days: float = 60.0
     volume_tau_days: float = 200.0
