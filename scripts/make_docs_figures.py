@@ -204,7 +204,7 @@ def print_tables() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
-    parser.add_argument("--dpi", type=int, default=90)
+    parser.add_argument("--dpi", type=int, default=85)
     parser.add_argument("--tables", action="store_true",
                         help="print the Markdown tables of docs/phantom.md instead")
     args = parser.parse_args(argv)
