@@ -480,6 +480,9 @@ def bias_field(image, labels, *, affine=None, method: str = "poly", order: int =
     brighter than its partner) is absorbed by that muscle's intercept and is *not* taken
     for shading; the polynomial is fitted on the smooth variation inside muscles.
     ``method="n4"`` runs SimpleITK's N4 (optional extra ``bench``), masked to the labels.
+    Caution: N4 has no per-muscle intercepts, so it can flatten a whole-muscle lesion; on the
+    synthetic pelvis (coil shading 0.3, superior gluteal 90 days) it removed the lesion while
+    ``"poly"`` kept it, which is why ``"poly"`` is the default.
 
     Returns the field; divide the image by it to correct.
 
