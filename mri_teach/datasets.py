@@ -337,6 +337,9 @@ def write_case(case: Any, folder, *, overwrite: bool = False) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{folder.name}-", dir=folder.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a case folder is not
         for name, (data, affine, slope) in encoded.arrays.items():
             raw = _nifti(data, affine, slope=slope).to_bytes()
             # gzip with mtime=0: the same case gives the same bytes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def test_write_case_round_trip(tmp_path, rng):
     case = _stand_in(rng)
     out = write_case(case, tmp_path / "case")
     assert sorted(p.name for p in out.iterdir()) == sorted(CASE_FILES)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
     loaded = load_case(out)
     assert loaded.t1.name == "T1" and loaded.stir.name == "STIR"
     # int16 with a slope of sigma/2: error at most half a step
