@@ -1103,11 +1103,12 @@ def quiz_widget(session: QuizSession | Sequence[QuizCase], *, plane: str = "axia
     def draw(reveal: bool) -> None:
         import matplotlib.pyplot as plt
 
-        figure_out.clear_output(wait=True)
-        with figure_out:
-            fig = show_case(session.cases[state["index"]], plane=plane, reveal=reveal)
-            plt.show()
-            plt.close(fig)
+        fig = show_case(session.cases[state["index"]], plane=plane, reveal=reveal)
+        # Fill the Output widget directly rather than capturing output in a `with` block:
+        # it works the same in JupyterLab, in headless runs and in other front ends.
+        figure_out.outputs = ()
+        figure_out.append_display_data(fig)
+        plt.close(fig)
 
     def show() -> None:
         case = session.cases[state["index"]]

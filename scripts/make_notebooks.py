@@ -279,23 +279,24 @@ def update(*_):
     case = mt.phantom.make_case(cause=nerve_w.value, side=side_w.value,
                                 days=float(days_w.value), reinnervation_day=reinnervation,
                                 field_t=float(field_w.value), preset="fast", rng=0)
-    out.clear_output(wait=True)
-    with out:
-        t = case.truth
-        # the fast preset puts T1, STIR and labels on one grid (RAS+ arrays)
-        fig = mt.viz.plot_case_panel(case.t1, case.stir, case.labels, case.label_table,
-                                     voxel_size_mm=mt.orientation.voxel_sizes(case.affine),
-                                     highlight=t["affected"], slide=False)
-        plt.show()
-        first = t["affected"][0] if t["affected"] else None
-        measured = ({k: t["muscles"][first][k] for k in ("stir_ratio", "t1_ratio",
-                                                          "volume_ratio")} if first else None)
-        fig = mt.viz.plot_timeline(measured=measured, days=float(days_w.value),
-                                   reinnervation_day=reinnervation,
-                                   field_t=float(field_w.value), slide=False)
-        plt.show()
-        print(f"time stage: {t['time_stage']}; affected: "
-              + ", ".join(mt.anatomy.display_name(a) for a in t["affected"]))
+    t = case.truth
+    # the fast preset puts T1, STIR and labels on one grid (RAS+ arrays)
+    panel = mt.viz.plot_case_panel(case.t1, case.stir, case.labels, case.label_table,
+                                   voxel_size_mm=mt.orientation.voxel_sizes(case.affine),
+                                   highlight=t["affected"], slide=False)
+    first = t["affected"][0] if t["affected"] else None
+    measured = ({k: t["muscles"][first][k] for k in ("stir_ratio", "t1_ratio", "volume_ratio")}
+                if first else None)
+    curves = mt.viz.plot_timeline(measured=measured, days=float(days_w.value),
+                                  reinnervation_day=reinnervation,
+                                  field_t=float(field_w.value), slide=False)
+    # fill the Output widget directly (no output capture: robust in every front end)
+    out.outputs = ()
+    for fig in (panel, curves):
+        out.append_display_data(fig)
+        plt.close(fig)
+    out.append_stdout(f"time stage: {t['time_stage']}; affected: "
+                      + ", ".join(mt.anatomy.display_name(a) for a in t["affected"]) + "\\n")
     return case
 
 

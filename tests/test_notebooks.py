@@ -37,6 +37,7 @@ def _execute(name: str, tmp_root: Path) -> tuple[nbformat.NotebookNode, float]:
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    nbformat.write(nb, tmp_root / name)  # executed copy, for inspection after a failure
     _RESULTS[name] = (nb, elapsed)
     return nb, elapsed
 
