@@ -1106,9 +1106,15 @@ def quiz_widget(session: QuizSession | Sequence[QuizCase], *, plane: str = "axia
         fig = show_case(session.cases[state["index"]], plane=plane, reveal=reveal)
         # Fill the Output widget directly rather than capturing output in a `with` block:
         # it works the same in JupyterLab, in headless runs and in other front ends.
-        figure_out.outputs = ()
-        figure_out.append_display_data(fig)
+        import io as _io
+
+        from IPython.display import Image
+
+        buf = _io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
         plt.close(fig)
+        figure_out.outputs = ()
+        figure_out.append_display_data(Image(data=buf.getvalue(), format="png"))
 
     def show() -> None:
         case = session.cases[state["index"]]

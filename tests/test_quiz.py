@@ -320,15 +320,21 @@ def test_show_case_draws_both_sequences_with_markers(four_cases):
 
 def test_quiz_widget_grades_through_button_clicks(four_cases):
     pytest.importorskip("ipywidgets")
-    session = quiz.QuizSession(four_cases[:2])
+    nerve = [c for c in four_cases if c.answer.category == "nerve"]
+    others = [c for c in four_cases if c.answer.category != "nerve"]
+    session = quiz.QuizSession([nerve[0], others[0]])
     box = quiz.quiz_widget(session)
-    a = four_cases[0].answer
+    assert [("image/png" in o["data"]) for o in box.figure_out.outputs] == [True]
+    before = box.figure_out.outputs[0]["data"]["image/png"]
+    a = session.cases[0].answer
     box.stage.value, box.cause.value, box.side.value = a.signal_stage, a.cause, a.side
     box.submit.click()
     assert session.feedback(0).score == session.feedback(0).max_score
     assert "Score" in box.feedback.value and "Answered 1/2" in box.score.value
+    # after grading the figure is redrawn with the abnormal muscles outlined
+    assert box.figure_out.outputs[0]["data"]["image/png"] != before
     box.next.click()
-    assert "Q02" in box.children[0].value
+    assert session.cases[1].case_id in box.children[0].value
 
 
 def _words():
