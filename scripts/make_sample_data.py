@@ -42,7 +42,8 @@ def render_readme(digests: dict[str, dict[str, str]], sizes: dict[str, float]) -
         "noise-free T1/STIR ratios and volume ratio, the phantom parameters). Arrays are RAS+.",
         "",
         "To keep the repository small only the cases marked *shipped* are stored here. Every "
-        "case (shipped or not) is rebuilt from its seed, bit for bit, by",
+        "case (shipped or not) is rebuilt from its seed (bit for bit on the same platform; "
+        "another CPU may move a voxel on a rounding boundary by one int16 step) by",
         "`mri_teach.datasets.load_sample(name)` (into `$MRI_TEACH_CACHE` or "
         "`~/.cache/mri_teach/samples`) or by `mri-teach synth --sample NAME --out DIR`; "
         "`mri-teach synth --all-samples --out DIR` writes them all.",
