@@ -74,6 +74,8 @@ _STAGE_ORDER = {s: i for i, s in enumerate(STAGES)}
 #: outside the gluteal territories (femoral + lumbar plexus).
 REFERENCE_ONLY_MUSCLES = {"iliopsoas": ("femoral", "lumbar_plexus")}
 _PARASPINAL = ("multifidus", "erector_spinae")
+#: ipsilateral references outside the territory whose median is the ipsilateral reference
+_N_IPSI_REFS = 3
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,13 @@ _CAVEAT_SIGNAL_TIME = (
     "(domain.md 1.4)"
 )
 _CAVEAT_TOO_EARLY = (
-    "under about 2 weeks a denervated muscle can look normal on STIR (Uetani 1993; "
-    "domain.md 1.3): a normal study soon after the injury does not exclude denervation"
+    "if symptoms began less than about 2 weeks ago, a denervated muscle can still look normal "
+    "(Uetani 1993: T2 hyperintensity from 15 days; domain.md 1.3), so a normal or "
+    "near-threshold study that early does not exclude denervation"
 )
 _CAVEAT_FAT_NO_EDEMA = (
-    "fat without edema: end-stage denervation, or a mimic such as disuse atrophy or a "
-    "chronic tendon tear (domain.md 9(a), 9(b))"
+    "fat without edema: disuse or end stage (end-stage denervation, or a mimic such as "
+    "disuse atrophy or a chronic tendon tear; domain.md 1.3, 9(a), 9(b))"
 )
 
 
@@ -575,16 +578,24 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
             if res.volume_slices == 0:
                 warnings_.append(f"ROI {res.name!r} and its partner share no axial slice; "
                                  "no matched volume ratio")
-        # ipsilateral reference outside the territory
+        # ipsilateral reference outside the territory: the median of up to
+        # _N_IPSI_REFS muscles, so one reference that is itself fatty (or edematous) does not
+        # make a healthy muscle look abnormal
+        refs = []
         for ref in _ipsilateral_refs(structure):
             rv = by_key.get((ref, side)) or (by_key.get((ref, None)) if ref in
                                              REFERENCE_ONLY_MUSCLES else None)
             if rv is not None and rv != value and results[rv].role != "unassessable":
-                res.ipsilateral_reference = results[rv].name
-                res.t1_sir_ipsilateral = stats.signal_ratio(res.t1_mean, results[rv].t1_mean)
-                res.stir_sir_ipsilateral = stats.signal_ratio(res.stir_mean,
-                                                              results[rv].stir_mean)
+                refs.append(results[rv])
+            if len(refs) == _N_IPSI_REFS:
                 break
+        if refs:
+            res.ipsilateral_reference = refs[0].name if len(refs) == 1 else \
+                "median of " + ", ".join(r.name for r in refs)
+            res.t1_sir_ipsilateral = stats.signal_ratio(
+                res.t1_mean, float(np.median([r.t1_mean for r in refs])))
+            res.stir_sir_ipsilateral = stats.signal_ratio(
+                res.stir_mean, float(np.median([r.stir_mean for r in refs])))
         # the reference used for the reported SIRs
         ref_value = user_ref_value if user_ref_value is not None else partner
         if ref_value is not None and ref_value != value and \
@@ -620,6 +631,7 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
 
     # --- per-muscle stage, with the pair decision --------------------------------------
     _decide_pairs(results, parsed, by_key, rules, robust, notes)
+    _symmetric_fat(results, by_key, rules, notes)
 
     muscles = sorted(results.values(), key=lambda m: (m.muscle, m.side or ""))
     pattern, extra = infer_pattern(muscles, rules=rules)
@@ -673,9 +685,7 @@ def _decide_pairs(results, parsed, by_key, rules, robust, notes) -> None:
             a, b = pair
             ma, mb = results[a], results[b]
             # bilateral: mutual ratio near 1 but both abnormal against ipsilateral references
-            ipsi = {v: stage_muscle(results[v].t1_sir_ipsilateral,
-                                    results[v].stir_sir_ipsilateral, math.nan, rules)
-                    for v in pair}
+            ipsi = {v: _ipsi_stage(results[v], rules) for v in pair}
             if all(staged[v].stage == "normal" for v in pair) and \
                     all(ipsi[v].stage != "normal" for v in pair):
                 for v in pair:
@@ -720,6 +730,102 @@ def _decide_pairs(results, parsed, by_key, rules, robust, notes) -> None:
             r = results[value]
             st = staged[value]
             _apply(r, st, "affected" if st.stage != "normal" else "normal", [])
+
+
+def _fatty_reference(t1: float, stir: float, rules: RuleSet) -> bool:
+    """True when brighter on STIR *and* darker on T1 than a reference: the reference is fatty.
+
+    Fat is bright on T1 and nulled on STIR, so a fatty reference makes a healthy muscle look
+    STIR-bright with a low T1 ratio (T1 SIR below ``1 / t1_mild``); edema does not lower the
+    T1 ratio that far (acute denervation keeps a normal T1, domain.md 1.3-1.4).
+
+    Examples
+    --------
+    >>> _fatty_reference(0.85, 1.22, DEFAULT_RULES), _fatty_reference(1.0, 1.3, DEFAULT_RULES)
+    (True, False)
+    """
+    return bool(_finite(t1) and _finite(stir) and t1 < 1.0 / rules.t1_mild
+                and stir >= rules.stir_abnormal)
+
+
+def _ipsi_stage(r: MuscleResult, rules: RuleSet) -> StageResult:
+    """Stage of `r` on its ipsilateral ratios; a fatty reference is not edema in `r`."""
+    t1, stir = r.t1_sir_ipsilateral, r.stir_sir_ipsilateral
+    if _fatty_reference(t1, stir, rules):
+        return StageResult("normal", (
+            f"against the ipsilateral reference ({r.ipsilateral_reference}) STIR "
+            f"{_fmt(stir)} with T1 {_fmt(t1)} < 1/{rules.t1_mild}: the reference is fatty "
+            "(bright on T1, nulled on STIR), not this muscle edematous",), False, "none", False)
+    return stage_muscle(t1, stir, math.nan, rules)
+
+
+def _symmetric_fat(results, by_key, rules, notes) -> None:
+    """Find bilateral symmetric fat hidden by contralateral ratios near 1 (disuse, 9(b)).
+
+    When most muscles of both sides are fatty, their median is fatty too, and the muscles
+    that are *not* fatty look brighter on STIR and darker on T1 than it
+    (:func:`_fatty_reference`). Those lean muscles, found on both sides, become the
+    reference; muscles fatty against them (T1 SIR >= ``t1_mild``) without edema, on both
+    sides alike and in at least two nerve territories, are marked affected (the disuse
+    pattern: symmetric fat, no edema, not one territory; domain.md 9(b)).
+    """
+    if any(m.role == "affected" for m in results.values()):
+        return
+    per_side = {}
+    for s in anatomy.SIDES:
+        ms = [m for m in results.values() if m.side == s and m.role != "unassessable"
+              and _finite(m.t1_mean) and _finite(m.stir_mean) and m.t1_mean > 0
+              and m.stir_mean > 0]
+        if len(ms) < 5:
+            return
+        med_t1 = float(np.median([m.t1_mean for m in ms]))
+        med_st = float(np.median([m.stir_mean for m in ms]))
+        lean = {m.muscle for m in ms
+                if _fatty_reference(m.t1_mean / med_t1, m.stir_mean / med_st, rules)}
+        per_side[s] = (ms, lean)
+    lean_both = per_side["left"][1] & per_side["right"][1]
+    if not lean_both:
+        return
+    fat: dict[str, list[tuple[MuscleResult, float, float, float, float]]] = {}
+    for s, (ms, _) in per_side.items():
+        lean_ms = [m for m in ms if m.muscle in lean_both]
+        ref_t1 = float(np.median([m.t1_mean for m in lean_ms]))
+        ref_st = float(np.median([m.stir_mean for m in lean_ms]))
+        fat[s] = [(m, m.t1_mean / ref_t1, m.stir_mean / ref_st, ref_t1, ref_st) for m in ms
+                  if m.muscle not in lean_both and m.t1_mean / ref_t1 >= rules.t1_mild
+                  and m.stir_mean / ref_st < rules.stir_abnormal]
+    fat_both = {x[0].muscle for x in fat["left"]} & {x[0].muscle for x in fat["right"]}
+    if len({_home_cause(m) for m in fat_both}) < 2:
+        return
+    lean_txt = ", ".join(sorted(lean_both))
+    for s in anatomy.SIDES:
+        for m, t1, st, _, _ in fat[s]:
+            if m.muscle not in fat_both:
+                continue
+            m.reference = f"median of the lean {s} muscles ({lean_txt})"
+            m.ratios_used = "ipsilateral (symmetric fat vs lean muscles)"
+            m.t1_sir, m.stir_sir = t1, st
+            stg = stage_muscle(t1, st, math.nan, rules)
+            extra = ["fatty on both sides alike (contralateral ratios near 1) against the "
+                     f"lean muscles {lean_txt}, without edema, in several nerve territories: "
+                     "the disuse pattern (domain.md 9(b))"]
+            if stg.stage == "normal":
+                # mild T1 change; the volume loss of disuse cannot be measured against a
+                # partner that has it too, so the fat-without-edema pattern is called chronic
+                stg = StageResult("chronic", stg.reasons + (
+                    "chronic: fat without edema on both sides; the volume loss that the "
+                    "chronic rule asks for cannot be measured against a partner that shares "
+                    "it (domain.md 1.4, 9(b))", _CAVEAT_FAT_NO_EDEMA), False, stg.t1_change,
+                    False)
+            _apply(m, stg, "affected", extra)
+        for m in per_side[s][0]:
+            if m.muscle in lean_both:
+                m.reasons.append(
+                    "brighter on STIR and darker on T1 than most muscles: the other muscles "
+                    "are fatty (fat is bright on T1 and nulled on STIR), not this one "
+                    "edematous; used as the reference for the symmetric fat")
+    notes.append("symmetric fat: most muscles are fatty on both sides alike; ratios of the "
+                 f"fatty muscles use the lean muscles ({lean_txt}) as reference")
 
 
 def _apply(r: MuscleResult, st: StageResult, role: str, extra: list[str]) -> None:
@@ -908,12 +1014,32 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
                     devs.append((m.muscle, seq, float(val)))
     tol = rules.shading_tolerance
     big = [d for d in devs if abs(d[2] - 1.0) > tol]
+    near: list[str] = []
+    if nerve == "none":
+        # nothing met a threshold: a pair that differs because one member is just below a
+        # threshold is a near-threshold finding, not evidence of shading
+        for m in assessable:
+            if m.role != "normal" or not _borderline(m, rules):
+                continue
+            if _finite(m.stir_sir) and 1.0 + 0.5 * (rules.stir_abnormal - 1.0) <= \
+                    m.stir_sir < rules.stir_abnormal:
+                near.append(f"{m.name} STIR {_fmt(m.stir_sir)}, just below the "
+                            f"{rules.stir_abnormal} threshold")
+            if _finite(m.t1_sir) and 1.0 + 0.5 * (rules.t1_mild - 1.0) <= m.t1_sir < \
+                    rules.t1_mild:
+                near.append(f"{m.name} T1 {_fmt(m.t1_sir)}, just below the "
+                            f"{rules.t1_mild} threshold")
+        near_muscles = {m.muscle for m in assessable if any(x.startswith(m.name + " ")
+                                                            for x in near)}
+        big = [d for d in big if d[0] not in near_muscles]
+    where = "outside the candidate territory" if nerve != "none" else \
+        "(all pairs compared, no candidate lesion)"
     typical = math.exp(float(np.median([math.log(d[2]) for d in devs]))) if devs else 1.0
     worst = max(devs, key=lambda d: abs(math.log(d[2])), default=None)
     if devs and (abs(typical - 1.0) > tol or (len(devs) >= 4 and len(big) > len(devs) / 2)):
         confidence = "low"
         warnings_.append(
-            f"muscles outside the candidate territory differ between sides (typical "
+            f"muscles {where} differ between sides (typical "
             f"right/left ratio {_fmt(typical)}; {len(big)} of {len(devs)} pair values beyond "
             f"{tol * 100:.0f} %, worst {worst[0]} {worst[1]} {_fmt(worst[2])}): receive-coil "
             "shading or another real-image artefact is likely, so ratios near a threshold are "
@@ -922,12 +1048,18 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
         confidence = "moderate"
         warnings_.append(
             "left/right difference above "
-            f"{tol * 100:.0f} % in muscles outside the candidate territory: " + ", ".join(
+            f"{tol * 100:.0f} % in muscles {where}: " + ", ".join(
                 f"{d[0]} {d[1]} {_fmt(d[2])}" for d in big[:6])
             + " (right/left); possible shading or a second process; interpret with care")
     elif affected and len(cands) > 1 and cands[0].score - cands[1].score < 0.05 and \
             cands[1].cause != "superior_gluteal_inferior_branch":
         confidence = "moderate"
+    if near:
+        warnings_.append("near-threshold findings (no muscle meets a threshold): "
+                         + "; ".join(near) + " (domain.md 1.4: a ratio near a threshold is "
+                         "weak evidence on its own)")
+        if confidence == "high":
+            confidence = "moderate"
     if affected and cands and cands[0].contradicting:
         confidence = "moderate" if confidence == "high" else confidence
     via_ipsi = [m.name for m in affected if "bilateral" in m.ratios_used]
@@ -940,6 +1072,14 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
             + ", ".join(via_ipsi) + "): different muscles differ in signal on real images "
             "(normal fat content, e.g. of the paraspinal muscles, and distance to the coil), so "
             "confirm on the images before calling both sides denervated (domain.md 1.4, 2.1)")
+    via_fat = [m.name for m in affected if "symmetric fat" in m.ratios_used]
+    if via_fat:
+        if confidence == "high":
+            confidence = "moderate"
+        warnings_.append(
+            "symmetric fat inferred by comparing different muscles (" + ", ".join(via_fat)
+            + ") with the lean ones: different muscles differ in normal fat content on real "
+            "images, so confirm on the T1 images (domain.md 1.4, 9(b))")
     pattern = Pattern(side, tuple(m.name for m in affected), nerve, tuple(cands[:8]), stage,
                       confidence, tuple(dict.fromkeys(caveats)))
     return pattern, warnings_
