@@ -323,10 +323,25 @@ def load_case_inputs(case=None, *, t1=None, stir=None, labels=None, label_names=
     return CaseInputs(t1v, stirv, lab, truth, vignette, sources, pair.stir_native)
 
 
+def _vox(affine) -> tuple[float, float, float]:
+    v = np.linalg.norm(np.asarray(affine, float)[:3, :3], axis=0)
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
 def inputs_from_case(case: Any, *, vignette: str | None = None) -> CaseInputs:
     """:class:`CaseInputs` from an in-memory phantom Case or datasets.SampleCase."""
-    if hasattr(case, "t1_volume"):  # phantom.Case
+    if hasattr(case, "t1_volume"):  # an object with Volume accessors
         t1v, stirv, lab = case.t1_volume(), case.stir_volume(), case.labels_map()
+        truth = _unwrap_truth(case.truth) or {}
+    elif isinstance(getattr(case, "t1", None), np.ndarray):  # phantom.Case (plain arrays)
+        stir_aff = getattr(case, "stir_affine", None)
+        stir_aff = case.affine if stir_aff is None else stir_aff
+        t1v = io.Volume(np.asarray(case.t1, np.float32), np.asarray(case.affine, float),
+                        _vox(case.affine), name="T1")
+        stirv = io.Volume(np.asarray(case.stir, np.float32), np.asarray(stir_aff, float),
+                          _vox(stir_aff), name="STIR")
+        lab = io.LabelMap(np.asarray(case.labels), t1v.affine, dict(case.label_table),
+                          t1v.voxel_size_mm)
         truth = _unwrap_truth(case.truth) or {}
     else:  # datasets.SampleCase
         t1v, stirv, truth = case.t1, case.stir, _unwrap_truth(case.truth) or {}
@@ -618,6 +633,75 @@ _SPEAKER_NOTES = {
 }
 
 
+#: What domain.md 8/9 says about managing each mimic of CAUSE_INFO (none of them has
+#: management text there, so the report falls back to :data:`MIMIC_MANAGEMENT`).
+_MANAGEMENT_MIMIC: dict[str, str] = {}
+
+#: Management text for a mimic the pack has no management text for.
+MIMIC_MANAGEMENT = ("Nerve-entrapment management does not apply; see the mimic discussion "
+                    "(Differential diagnosis and mimics, domain.md 9).")
+
+
+def cause_kind(pattern: Mapping) -> str:
+    """``'nerve'``, ``'mimic'`` or ``'none'`` for the inferred cause of `pattern`.
+
+    Examples
+    --------
+    >>> cause_kind({"nerve": "superior_gluteal"}), cause_kind({"nerve": "disuse_atrophy"})
+    ('nerve', 'mimic')
+    >>> cause_kind({"nerve": "none"}), cause_kind({})
+    ('none', 'none')
+    """
+    info = anatomy.CAUSE_INFO.get(str(pattern.get("nerve") or "none"))
+    return info.kind if info is not None and info.kind in ("nerve", "mimic") else "none"
+
+
+def management_items(pattern: Mapping) -> tuple[str, list[str]]:
+    """The management text fitting the inferred cause: ``(kind, items)``.
+
+    A nerve lesion gets the domain.md 8.1 overview plus the entity's domain.md 8.2 facts; a
+    mimic gets what domain.md 8/9 says about it, else :data:`MIMIC_MANAGEMENT`; a normal
+    study gets nothing (the education notice is all).
+
+    Examples
+    --------
+    >>> management_items({"nerve": "none"})
+    ('none', [])
+    >>> management_items({"nerve": "abductor_tendon_tear"})[1] == [MIMIC_MANAGEMENT]
+    True
+    >>> kind, items = management_items({"nerve": "superior_gluteal"})
+    >>> kind, any("neurolysis" in i for i in items)
+    ('nerve', True)
+    """
+    kind = cause_kind(pattern)
+    nerve = str(pattern.get("nerve") or "none")
+    if kind == "nerve":
+        return kind, list(_MANAGEMENT) + ([_MANAGEMENT_ENTITY[nerve]]
+                                          if nerve in _MANAGEMENT_ENTITY else [])
+    if kind == "mimic":
+        return kind, [_MANAGEMENT_MIMIC.get(nerve, MIMIC_MANAGEMENT)]
+    return kind, []
+
+
+def _plain(display: str) -> str:
+    return display.replace(" (mimic)", "")
+
+
+def _site_sentence(info: anatomy.CauseInfo) -> str:
+    """Sentences on where the lesion of `info` sits and what tells it apart.
+
+    Examples
+    --------
+    >>> _site_sentence(anatomy.CAUSE_INFO["disuse_atrophy"])[:60]
+    'This pattern fits a mimic, not a nerve lesion: disuse atroph'
+    """
+    disc = info.discriminators.rstrip(".")
+    if info.kind == "mimic":
+        return (f"This pattern fits a mimic, not a nerve lesion: {_plain(info.display)}. "
+                f"Site or setting: {info.site.rstrip('.')}. Discriminators: {disc}.")
+    return f"Site of the {info.display}: {info.site.rstrip('.')}. Discriminators: {disc}."
+
+
 # --- report blocks ---------------------------------------------------------------------------
 
 
@@ -651,7 +735,7 @@ def _candidate_text(c: Any) -> str:
             text += f" (score {float(score):.2f})"
         for k in ("support", "supports", "supporting"):
             if c.get(k):
-                text += "; supported by " + ", ".join(map(str, c[k]))
+                text += "; supported by " + ", ".join(_names(c[k]))
                 break
         for k in ("contradict", "contradicts", "against", "contradicting"):
             if c.get(k):
@@ -743,8 +827,9 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
         affected = ", ".join(anatomy.display_name(n) for n in pattern.get("affected") or [])
         b.append(("p", f"Pattern: {side} {info.display}"
                   + (f" (affected: {affected})" if affected else "") + "."))
-        b.append(("p", f"Anatomy: the {info.display} {info.site}. Discriminators: "
-                  f"{info.discriminators}."))
+        b.append(("p", _site_sentence(info)))
+        if pattern.get("confidence"):
+            b.append(("p", f"Confidence of the pattern: {pattern['confidence']}."))
     else:
         b.append(("p", "No single-nerve pattern was found."))
     b.append(("p", "Key anatomy: the superior gluteal nerve (L4-S1) leaves the pelvis through "
@@ -767,11 +852,15 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
     b.append(("h2", "Teaching points"))
     b.append(("ul", list(_TEACHING_POINTS)))
     figure("gallery")
-    b.append(("h2", "Management options as taught (overview, not a plan)"))
-    b.append(("p", "Reported options in the teaching sources, in the order they list them; "
-              "never a recommendation for this case (domain.md 8):"))
-    b.append(("ul", list(_MANAGEMENT) + ([_MANAGEMENT_ENTITY[nerve]]
-                                         if nerve in _MANAGEMENT_ENTITY else [])))
+    kind, management = management_items(pattern)
+    if kind == "nerve":
+        b.append(("h2", "Management options as taught (overview, not a plan)"))
+        b.append(("p", "Reported options in the teaching sources, in the order they list "
+                  "them; never a recommendation for this case (domain.md 8):"))
+        b.append(("ul", management))
+    elif kind == "mimic":
+        b.append(("h2", "Management"))
+        b.append(("p", " ".join(management)))
     if inputs.synthetic:
         b.append(("h2", "Answer key (synthetic case)"))
         cause = truth.get("cause", "none")
@@ -1013,15 +1102,59 @@ def _deck_picture_slide(prs, title: str, png: bytes, caption: str, notes: str | 
     return slide
 
 
+#: Neutral title of the deck's first slide (the answer comes after the images).
+DECK_TITLE = "Hip and pelvic muscles: T1 vs STIR"
+
+
+def _deck_core_properties(prs) -> None:
+    """Replace python-pptx's template core properties (author, dates) with our own."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)  # OPC dates are UTC
+    cp = prs.core_properties
+    cp.title = f"mri_teach teaching deck: {DECK_TITLE}"
+    cp.author = "mri_teach"
+    cp.last_modified_by = "mri_teach"
+    cp.created = now
+    cp.modified = now
+    cp.revision = 1
+    cp.subject = "Teaching case (education, not for clinical use)"
+    for name in ("comments", "keywords", "category", "content_status", "identifier",
+                 "language", "version"):
+        setattr(cp, name, "")
+
+
+def _deck_finding_items(analysis: Mapping) -> tuple[list[str], list[str]]:
+    findings, notes = [], []
+    for m in analysis.get("muscles") or []:
+        if m.get("stage") not in (None, "normal"):
+            findings.append(f"{anatomy.display_name(m['name'])}: "
+                            f"T1 ratio {_fmt(m.get('t1_sir'))}, "
+                            f"STIR ratio {_fmt(m.get('stir_sir'))}, volume ratio "
+                            f"{_fmt(m.get('volume_ratio'))} -> {m.get('stage')}")
+            reasons = "; ".join(map(str, m.get("reasons") or []))
+            notes.append(f"{anatomy.display_name(m['name'])}: {m.get('stage')}"
+                         + (f" because {reasons}." if reasons else "."))
+    if not findings:
+        findings = ["No muscle meets the abnormal-signal rules."]
+        notes = ["Every labelled muscle is within the teaching rules (domain.md 1.4)."]
+    return findings, notes
+
+
 def write_deck(inputs: CaseInputs, analysis: Mapping, path, *,
                figures: Mapping[str, Any] | None = None, overwrite: bool = False,
                show_paths: bool = False) -> Path:
     """Write an editable 16:9 PowerPoint deck (python-pptx, the ``slides`` extra).
 
-    Slides: title, case panel, SIR chart, timeline, (gallery, innervation when drawn),
-    findings, stage and nerve pattern, teaching points, management overview, references.
-    Findings and teaching text are text boxes (editable), not pictures. Written atomically;
-    an existing file is replaced only with ``overwrite=True``.
+    Slides, images before the answer: a neutral title (:data:`DECK_TITLE`, the vignette and
+    the education notice), the pictures (case panel, SIR chart, timeline, gallery when
+    drawn), findings, stage and nerve pattern (with the confidence), the innervation
+    picture when drawn, differential and mimics, warnings and caveats (``none`` when there
+    are none), teaching points, management (only what fits the inferred cause, see
+    :func:`management_items`), references. Every slide has speaker notes with the reasons.
+    Text is in text boxes (editable), not pictures. The core properties name mri_teach as
+    author and carry the writing time. Written atomically; an existing file is replaced
+    only with ``overwrite=True``.
     """
     pptx = require("pptx", extra="slides")
     from pptx.util import Inches
@@ -1034,48 +1167,93 @@ def write_deck(inputs: CaseInputs, analysis: Mapping, path, *,
         figures = build_figures(inputs, analysis)
     prs = pptx.Presentation()
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
-    pattern = analysis.get("pattern") or {}
-    nerve = pattern.get("nerve") or "none"
+    pattern = dict(analysis.get("pattern") or {})
+    nerve = str(pattern.get("nerve") or "none")
+    side = str(pattern.get("side") or "none")
+    stage = str(pattern.get("stage") or "normal")
     info = anatomy.CAUSE_INFO.get(nerve)
+
+    def notes(slides, text: str) -> None:
+        for slide in slides:
+            slide.notes_slide.notes_text_frame.text = text
+
+    # 1. neutral title: no answer before the images
     title_slide = prs.slides.add_slide(prs.slide_layouts[6])
-    _deck_box(title_slide, prs, 0.06, 0.25, 0.88, 0.2,
-              ["Pelvic muscle denervation on MRI: T1 vs STIR"], size_pt=40, bold=True)
-    sub = (f"Teaching case: {pattern.get('side', '')} {info.display}, "
-           f"{pattern.get('stage', '')}" if info and nerve != "none" else "Teaching case")
-    _deck_box(title_slide, prs, 0.06, 0.47, 0.88, 0.12, [sub.strip()], size_pt=28)
-    _deck_box(title_slide, prs, 0.06, 0.70, 0.88, 0.2, [NOTICE], size_pt=18)
+    _deck_box(title_slide, prs, 0.06, 0.08, 0.88, 0.14, [DECK_TITLE], size_pt=40, bold=True)
+    vignette = inputs.vignette or "No clinical vignette was given."
+    width_pt = prs.slide_width / 12700 * 0.88
+    size = next((sz for sz in (28, 24, 20, 18)
+                 if text_height_pt([vignette], width_pt=width_pt, size_pt=sz)
+                 <= prs.slide_height / 12700 * 0.40), 18)
+    _deck_box(title_slide, prs, 0.06, 0.26, 0.88, 0.42, [vignette], size_pt=size)
+    _deck_box(title_slide, prs, 0.06, 0.72, 0.88, 0.24, [NOTICE], size_pt=18)
+    notes([title_slide], "Read the vignette, then show the images before naming a stage or "
+          "a nerve: ask the audience which muscles are abnormal and on which side. "
+          + NOTICE)
+    # 2. images first
     titles = {"case_panel": "T1 and STIR at the same level", "sir_chart": "Signal ratios",
               "timeline": "Where this case sits in time",
               "gallery": "Stages of denervation (phantom)",
               "innervation": "Which nerve? The anatomy"}
-    for name in ("case_panel", "sir_chart", "timeline", "gallery", "innervation"):
+    for name in ("case_panel", "sir_chart", "timeline", "gallery"):
         if name in figures:
             _deck_picture_slide(prs, titles[name], figure_png(figures[name]),
                                 FIGURE_CAPTIONS[name], _SPEAKER_NOTES.get(name))
-    blocks = report_blocks(inputs, analysis, show_paths=show_paths)
-    findings = []
-    for m in analysis.get("muscles") or []:
-        if m.get("stage") not in (None, "normal"):
-            findings.append(f"{anatomy.display_name(m['name'])}: "
-                            f"T1 ratio {_fmt(m.get('t1_sir'))}, "
-                            f"STIR ratio {_fmt(m.get('stir_sir'))}, volume ratio "
-                            f"{_fmt(m.get('volume_ratio'))} -> {m.get('stage')}")
-    if not findings:
-        findings = ["No muscle meets the abnormal-signal rules."]
-    _deck_text_slide(prs, "Findings", findings)
-    pattern_items = [str(blk[1]) for blk in blocks if blk[0] == "p" and
-                     (blk[1].startswith("Pattern") or blk[1].startswith("Anatomy") or
-                      blk[1].startswith("Signal stage"))]
-    _deck_text_slide(prs, "Stage and nerve pattern", [p.replace("**", "") for p in pattern_items]
-                     or ["No single-nerve pattern was found."])
-    _deck_text_slide(prs, "Teaching points", list(_TEACHING_POINTS), font_pt=18)
-    _deck_text_slide(prs, "Management as taught (overview, not a plan)",
-                     list(_MANAGEMENT) + ([_MANAGEMENT_ENTITY[nerve]]
-                                          if nerve in _MANAGEMENT_ENTITY else []), font_pt=18)
-    _deck_text_slide(prs, "References", list(REFERENCES), font_pt=18)
-    prs.core_properties.title = "mri_teach teaching deck"
-    prs.core_properties.author = "mri_teach"
-    prs.core_properties.comments = ""
+    # 3. findings
+    findings, finding_notes = _deck_finding_items(analysis)
+    notes(_deck_text_slide(prs, "Findings", findings),
+          "Why each muscle is flagged: " + " ".join(finding_notes))
+    # 4. stage and nerve pattern, with confidence
+    items = [f"Signal stage: {stage}."]
+    truth = inputs.truth or {}
+    if inputs.synthetic and truth.get("time_stage"):
+        items.append(f"Time stage of the synthetic case: {truth['time_stage']} "
+                     f"({_fmt(truth.get('days'), 0)} days since the lesion).")
+    if info is not None and info.kind in ("nerve", "mimic"):
+        items.append(f"Pattern: {side} {info.display}.")
+        items.append(_site_sentence(info))
+    else:
+        items.append("No single-nerve pattern was found.")
+    items.append(f"Confidence: {pattern.get('confidence', 'not given')}.")
+    abnormal = [m for m in analysis.get("muscles") or []
+                if m.get("stage") not in (None, "normal")]
+    reasons = [str(r) for m in abnormal[:1] for r in (m.get("reasons") or [])]
+    cands = [_candidate_text(c) for c in (pattern.get("candidates") or [])[:4]]
+    notes(_deck_text_slide(prs, "Stage and nerve pattern", items),
+          "Stage reasons: " + ("; ".join(reasons) if reasons else "no abnormal muscle")
+          + ". Confidence " + str(pattern.get("confidence", "not given"))
+          + ". Candidates: " + ("; ".join(cands) if cands else "none") + ".")
+    if "innervation" in figures:
+        _deck_picture_slide(prs, titles["innervation"], figure_png(figures["innervation"]),
+                            FIGURE_CAPTIONS["innervation"], _SPEAKER_NOTES.get("innervation"))
+    # 5. differential and mimics
+    diff = [f"Considered: {c}" for c in cands[:3]]
+    diff += [f"{name}: {text} ({src})." for name, text, src in MIMICS]
+    notes(_deck_text_slide(prs, "Differential and mimics", diff, font_pt=18),
+          "Go through the mimics that can imitate denervation (domain.md 9); the "
+          "discriminator is the distribution and the tissue around the muscle. "
+          + _TEACHING_POINTS[1])
+    # 6. warnings and caveats
+    warn = [f"Warning: {w}" for w in analysis.get("warnings") or []]
+    warn += [f"Caveat: {c}" for c in pattern.get("caveats") or []]
+    notes(_deck_text_slide(prs, "Warnings and caveats", warn or ["None."], font_pt=18),
+          "Analysis warnings and pattern caveats, as reported by the analysis; "
+          + ("none were raised for this case." if not warn else
+             "read each before trusting the stage or the nerve."))
+    # 7. teaching points, management, references
+    notes(_deck_text_slide(prs, "Teaching points", list(_TEACHING_POINTS), font_pt=18),
+          "Sources: Kamath 2008, May 2000, Uetani 1993, domain.md 1 and 3.")
+    kind, management = management_items(pattern)
+    if kind == "nerve":
+        notes(_deck_text_slide(prs, "Management as taught (overview, not a plan)",
+                               management, font_pt=18),
+              "What the sources list (domain.md 8), never a recommendation for this case.")
+    elif kind == "mimic":
+        notes(_deck_text_slide(prs, "Management", management, font_pt=18),
+              "The inferred cause is a mimic, not a nerve lesion (domain.md 9).")
+    notes(_deck_text_slide(prs, "References", list(REFERENCES), font_pt=18),
+          "Full citations: domain.md Sources and Sources for 8-9.")
+    _deck_core_properties(prs)
     return _write_atomic(path, lambda p: prs.save(str(p)), overwrite=overwrite)
 
 

@@ -218,10 +218,11 @@ def test_deck_slides_pictures_and_text(inputs, tmp_path):
     texts = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)
              for s in slides]
     titles = [t.splitlines()[0] for t in texts]
-    assert titles[:4] == ["Pelvic muscle denervation on MRI: T1 vs STIR",
+    assert titles[:4] == [report.DECK_TITLE,
                           "T1 and STIR at the same level", "Signal ratios",
                           "Where this case sits in time"]
-    for title in ("Findings", "Stage and nerve pattern", "Teaching points",
+    for title in ("Findings", "Stage and nerve pattern", "Differential and mimics",
+                  "Warnings and caveats", "Teaching points",
                   "Management as taught (overview, not a plan)", "References"):
         assert any(t == title or t.startswith(title + " (") for t in titles), title
     # every shape inside the slide, every run >= 18 pt, no box that overflows
@@ -254,6 +255,129 @@ def test_deck_slides_pictures_and_text(inputs, tmp_path):
         report.write_deck(inputs, toy_analysis(), path, figures=figs)
     with pytest.raises(InputError, match=".pptx"):
         report.write_deck(inputs, toy_analysis(), tmp_path / "deck.ppt", figures=figs)
+
+
+def _deck_texts(inputs, analysis, path):
+    from pptx import Presentation
+
+    report.write_deck(inputs, analysis, path, figures={})
+    prs = Presentation(str(path))
+    slides = list(prs.slides)
+    texts = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)
+             for s in slides]
+    return prs, slides, texts
+
+
+def _with_pattern(**changes):
+    analysis = toy_analysis()
+    analysis["pattern"].update(changes)
+    return analysis
+
+
+def test_deck_answer_after_images_with_warnings_confidence_and_notes(tmp_path):
+    need(have("pptx"), "python-pptx is not installed")
+    inputs = report.load_case_inputs(write_toy_case(tmp_path / "case", truth=toy_truth()))
+    analysis = _with_pattern(confidence="moderate", caveats=["a planted caveat"])
+    analysis["warnings"] = ["a planted warning"]
+    figs = report.build_figures(inputs, analysis, which=["case_panel", "sir_chart"])
+    path = report.write_deck(inputs, analysis, tmp_path / "d.pptx", figures=figs)
+    from pptx import Presentation
+
+    slides = list(Presentation(str(path)).slides)
+    texts = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame)
+             for s in slides]
+    titles = [t.splitlines()[0] for t in texts]
+    first_answer = titles.index("Findings")
+    assert first_answer == 3  # title, case panel, SIR chart, then the findings
+    for text in texts[:first_answer]:  # nothing names the nerve or the stage before
+        low = text.lower()
+        assert "gluteal nerve" not in low and "subacute" not in low, text[:80]
+    assert inputs.vignette in texts[0]
+    stage = texts[titles.index("Stage and nerve pattern")]
+    assert "Confidence: moderate" in stage
+    warn = texts[titles.index("Warnings and caveats")]
+    assert "a planted warning" in warn and "a planted caveat" in warn
+    diff_at = [n for n, t in enumerate(titles) if t.startswith("Differential and mimics")]
+    assert diff_at and titles.index("Warnings and caveats") > max(diff_at)
+    assert "Disuse atrophy" in "\n".join(texts[n] for n in diff_at)
+    for slide, title in zip(slides, titles, strict=True):
+        assert slide.notes_slide.notes_text_frame.text.strip(), title
+    assert "STIR SIR 1.40" in slides[first_answer].notes_slide.notes_text_frame.text
+
+
+def test_deck_warnings_slide_says_none_when_clean(inputs, tmp_path):
+    need(have("pptx"), "python-pptx is not installed")
+    _, _, texts = _deck_texts(inputs, _with_pattern(caveats=[]), tmp_path / "d.pptx")
+    warn = next(t for t in texts if t.startswith("Warnings and caveats"))
+    assert warn.splitlines()[1:] == ["\u2022 None."]
+
+
+def test_deck_core_properties_are_ours_and_fresh(inputs, tmp_path):
+    need(have("pptx"), "python-pptx is not installed")
+    from datetime import datetime, timedelta, timezone
+
+    before = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=2)
+    prs, _, _ = _deck_texts(inputs, toy_analysis(), tmp_path / "d.pptx")
+    after = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=2)
+    cp = prs.core_properties
+    assert cp.author == "mri_teach" and cp.last_modified_by == "mri_teach"
+    assert report.DECK_TITLE in cp.title
+    for stamp in (cp.created, cp.modified):
+        assert before <= stamp <= after, stamp
+    assert "Canny" not in cp.last_modified_by + cp.author
+
+
+MANAGEMENT_WORDS = ("neurolysis", "block", "Injection", "NSAID")
+
+
+@pytest.mark.parametrize("nerve,side,stage", [
+    ("superior_gluteal", "right", "subacute"),
+    ("abductor_tendon_tear", "right", "chronic"),
+    ("disuse_atrophy", "bilateral", "chronic"),
+    ("muscle_strain", "right", "acute"),
+    ("none", "none", "normal"),
+])
+def test_management_text_fits_the_inferred_cause(inputs, tmp_path, nerve, side, stage):
+    analysis = _with_pattern(nerve=nerve, side=side, stage=stage)
+    md = report.render_markdown(report.report_blocks(inputs, analysis))
+    kind = anatomy.CAUSE_INFO[nerve].kind
+    texts = [md]
+    if have("pptx"):
+        texts.append("\n".join(_deck_texts(inputs, analysis, tmp_path / "d.pptx")[2]))
+    for text in texts:
+        has_words = [w for w in MANAGEMENT_WORDS if w in text]
+        if kind == "nerve":
+            assert "decompression and neurolysis" in text and "Injection" in text
+        else:
+            assert not has_words, (nerve, has_words)
+        assert (report.MIMIC_MANAGEMENT in text) == (kind == "mimic")
+        assert ("Management" in text) == (kind != "none")
+        assert report.NOTICE in text
+
+
+@pytest.mark.parametrize("cause", [c for c, i in anatomy.CAUSE_INFO.items()
+                                   if i.kind in ("nerve", "mimic")])
+def test_site_sentences_are_sentences(inputs, cause):
+    info = anatomy.CAUSE_INFO[cause]
+    side = "bilateral" if info.bilateral else "left"
+    md = report.render_markdown(report.report_blocks(inputs, _with_pattern(nerve=cause,
+                                                                           side=side)))
+    para = next(line for line in md.splitlines()
+                if line.startswith(("Site of the", "This pattern fits a mimic")))
+    assert info.site.rstrip(".") in para
+    assert "(mimic) " not in para and ".." not in para
+    assert ("mimic" in para.split(":")[0]) == (info.kind == "mimic")
+    assert "Anatomy: the" not in md
+
+
+def test_candidates_use_display_names_for_support_and_against(inputs):
+    cand = {"cause": "superior_gluteal", "score": 0.8, "kind": "nerve",
+            "supporting": ["gluteus_medius", "tensor_fasciae_latae"],
+            "contradicting": ["gluteus_maximus"]}
+    md = report.render_markdown(report.report_blocks(inputs, _with_pattern(candidates=[cand])))
+    line = next(ln for ln in md.splitlines() if "supported by" in ln)
+    assert "supported by gluteus medius, tensor fasciae latae" in line
+    assert "against: gluteus maximus" in line and "_" not in line
 
 
 def test_slides_cli(case_dir, tmp_path, capsys):
