@@ -812,7 +812,8 @@ def _symmetric_fat(results, by_key, rules, notes) -> None:
             if stg.stage == "normal":
                 # mild T1 change; the volume loss of disuse cannot be measured against a
                 # partner that has it too, so the fat-without-edema pattern is called chronic
-                stg = StageResult("chronic", stg.reasons + (
+                kept = tuple(x for x in stg.reasons if not x.startswith("mild T1 change alone"))
+                stg = StageResult("chronic", kept + (
                     "chronic: fat without edema on both sides; the volume loss that the "
                     "chronic rule asks for cannot be measured against a partner that shares "
                     "it (domain.md 1.4, 9(b))", _CAVEAT_FAT_NO_EDEMA), False, stg.t1_change,
@@ -919,7 +920,9 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
         tfl = by_side[side].get("tensor_fasciae_latae")
         fatty = [m for m in gm if m is not None and m.role == "affected" and
                  m.t1_change in ("mild", "marked")]
-        if fatty and tfl is not None:
+        tfl_fatty = tfl is not None and tfl.role == "affected" and \
+            tfl.t1_change in ("mild", "marked")
+        if fatty and tfl is not None and not tfl_fatty:
             tfl_big = _finite(tfl.volume_ratio) and tfl.volume_ratio > rules.enlarged
             tfl_edema = tfl.edema and tfl.role == "affected"
             if tfl_big and not tfl_edema:
@@ -1077,8 +1080,9 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
         if confidence == "high":
             confidence = "moderate"
         warnings_.append(
-            "symmetric fat inferred by comparing different muscles (" + ", ".join(via_fat)
-            + ") with the lean ones: different muscles differ in normal fat content on real "
+            "symmetric fat inferred by comparing different muscles ("
+            + ", ".join(sorted({m.muscle for m in affected if m.name in via_fat}))
+            + ", on both sides) with the lean ones: different muscles differ in normal fat content on real "
             "images, so confirm on the T1 images (domain.md 1.4, 9(b))")
     pattern = Pattern(side, tuple(m.name for m in affected), nerve, tuple(cands[:8]), stage,
                       confidence, tuple(dict.fromkeys(caveats)))

@@ -511,6 +511,11 @@ def test_phantom_disuse_atrophy_is_disuse_not_bilateral_l5():
         assert m.role != "affected" and not m.edema, name
     assert all(not a.muscle(n).edema for n in p.affected)
     assert p.confidence != "high"  # rests on ratios between different muscles
+    # a fatty TFL is not the hypertrophied TFL of an abductor tendon tear
+    assert all(cd.cause != "abductor_tendon_tear" for cd in p.candidates)
+    gm = a.muscle("gluteus_medius_right")
+    assert gm.stage == "chronic" and gm.t1_sir >= 1.10 and not gm.edema
+    assert not any(r.startswith("mild T1 change alone") for r in gm.reasons)
 
 
 def test_phantom_nerve_cases_keep_their_results_with_the_fat_reference_rules():
