@@ -13,7 +13,8 @@ How :func:`analyze` decides
 2. Ratios (domain.md 2.1): SIR = ROI mean / reference mean on the same sequence. The
    reference is the contralateral homologous muscle by default, or one user-chosen ROI.
    An ipsilateral reference outside the muscle's nerve territory
-   (:func:`mri_teach.anatomy.reference_muscles`) is **always** computed too, because
+   (:func:`mri_teach.anatomy.reference_muscles`; the median of the first three labelled
+   ones, so one fatty reference does not decide) is **always** computed too, because
    bilateral disease gives contralateral ratios near 1. Volume ratio = matched coverage
    (sum of cross-sectional areas over axial slices where both sides are drawn, domain.md 2.5).
 3. Contralateral ratios are reciprocal, so the abnormal member of each pair is decided from
@@ -22,14 +23,21 @@ How :func:`analyze` decides
    on STIR (fat is nulled on STIR); that partner is called normal, with the reason given.
    When both members of a pair are abnormal against their ipsilateral references while
    their mutual ratio is near 1, the pair is bilateral and is staged on the ipsilateral
-   ratios.
+   ratios. A muscle brighter on STIR *and* darker on T1 (T1 SIR < ``1 / t1_mild``) than its
+   reference says the reference is fatty, not that the muscle is edematous
+   (:func:`_fatty_reference`). When most muscles of both sides are fatty alike, the lean
+   ones become the reference and the fatty ones (symmetric, no edema, several territories)
+   are affected: the disuse pattern of domain.md 9(b), staged chronic (its volume loss
+   cannot be measured against a partner that shares it).
 4. Per-muscle stage by signal (:func:`stage_muscle`): normal / acute / subacute / chronic.
 5. Pattern -> cause (:func:`infer_pattern`): candidates from domain.md 3.5 and mimics from
    domain.md 9 are ranked by how well the affected muscles match each territory; each lists
    the muscles that support and contradict it. Only labelled muscles count.
 6. Real images (domain.md 1.4, issue item 8): a shading check compares the two sides of the
    muscles outside the candidate territory; more than ``shading_tolerance`` (10 %) difference
-   gives a warning and lowers the confidence. Robust statistics (``robust=True``:
+   gives a warning and lowers the confidence. When nothing meets a threshold, muscles in
+   the upper half of the way to a threshold are reported as near-threshold findings, not as
+   shading. Robust statistics (``robust=True``:
    ``*_sir_robust`` = ratio of means after excluding voxels more than 3 scaled MADs from
    the ROI median (vessels, fat streaks), used for staging; ``*_sir_median`` = ratio of
    the medians of the kept voxels, for comparison), in-plane rim exclusion (``rim=True``)
@@ -1082,8 +1090,8 @@ def infer_pattern(muscles, *, rules: RuleSet = DEFAULT_RULES) -> tuple[Pattern, 
         warnings_.append(
             "symmetric fat inferred by comparing different muscles ("
             + ", ".join(sorted({m.muscle for m in affected if m.name in via_fat}))
-            + ", on both sides) with the lean ones: different muscles differ in normal fat content on real "
-            "images, so confirm on the T1 images (domain.md 1.4, 9(b))")
+            + ", on both sides) with the lean ones: different muscles differ in normal fat "
+            "content on real images, so confirm on the T1 images (domain.md 1.4, 9(b))")
     pattern = Pattern(side, tuple(m.name for m in affected), nerve, tuple(cands[:8]), stage,
                       confidence, tuple(dict.fromkeys(caveats)))
     return pattern, warnings_
