@@ -90,8 +90,10 @@ MAX_CASES = 200
 _NERVE_WEIGHTS = {c: (2.0 if c.startswith("superior_gluteal") else 1.0)
                   for c in anatomy.NERVE_CAUSES if c != "none"}
 # Days since onset drawn per time stage; ranges stay clear of the domain.md 1.4 boundaries
-# (14, 30, 180 d) so the time stage of a case is unambiguous [U].
-_DAYS = {"too_early": (2, 11), "acute": (16, 27), "subacute": (40, 170),
+# (14, 30, 180 d) so the time stage of a case is unambiguous [U]. Acute cases start at 20 d,
+# when the phantom's STIR ratio has passed the 1.15 teaching threshold (about 1.17; human
+# T2 hyperintensity from >= 15 days, Uetani 1993, domain.md 1.2), so they are readable.
+_DAYS = {"too_early": (2, 11), "acute": (20, 28), "subacute": (40, 170),
          "chronic": (220, 720)}
 # Days for mimics [U]: a strain is an acute event (domain.md 9(c)); tendon tears and disuse
 # atrophy are chronic fatty processes (domain.md 9(a), 9(b)).
@@ -623,9 +625,15 @@ def grade_answer(answer: QuizAnswer | Mapping[str, Any], *, stage: str, cause: s
     if category == "normal":
         reading = "Correct reading: normal study; no muscle shows denervation change."
     elif not visible:
+        if isinstance(days, (int, float)) and days < 14:
+            why = "which is 'too early' (< 14 days, domain.md 1.4)"
+        else:
+            why = ("when the edema had not yet reached the STIR threshold; a denervated "
+                   "muscle can look normal in the first weeks (Uetani 1993: T2 "
+                   "hyperintensity from 15 days; domain.md 1.3)")
         reading = (f"Correct reading: no abnormal muscle signal yet. The truth is a lesion "
                    f"of the {anatomy.CAUSE_INFO[true_cause].display} imaged{when}, "
-                   f"which is 'too early' (< 14 days, domain.md 1.4).")
+                   f"{why}.")
     else:
         display = anatomy.CAUSE_INFO[true_cause].display
         if category == "mimic" and "mimic" not in display:
@@ -650,7 +658,9 @@ def grade_answer(answer: QuizAnswer | Mapping[str, Any], *, stage: str, cause: s
                      "differ; many subacute muscles keep a normal T1 (Uetani 1993: T1 normal "
                      "in 14/17), so both are accepted (domain.md 1.4).")
     if not visible and true_cause != "none":
-        lines.append("Under about 2 weeks a denervated muscle can look normal on STIR and T1 "
+        early = ("Under about 2 weeks" if isinstance(days, (int, float)) and days < 14
+                 else "In the first weeks (human T2 hyperintensity from 15 days, Uetani 1993)")
+        lines.append(f"{early} a denervated muscle can look normal on STIR and T1 "
                      "(domain.md 1.3); repeat imaging or EMG later if the clinical picture "
                      "persists.")
     if cause != true_cause and (visible or cause != "none"):

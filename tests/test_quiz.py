@@ -494,3 +494,16 @@ def test_cli_quiz_bad_input(tmp_path, capsys):
         main(["quiz", "--n", "two", "--out", str(tmp_path / "x")])
     assert exc.value.code == 2
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("days", "claims_too_early"), [(9, True), (18, False)])
+def test_invisible_lesion_explanation_matches_its_days(days, claims_too_early):
+    # A lesion that is not yet visible is only called 'too early (< 14 days)' when it is.
+    truth = {"cause": "superior_gluteal", "side": "right", "days": days,
+             "time_stage": "too_early" if days < 14 else "acute", "signal_stage": "normal",
+             "affected": [], "category": "too_early" if days < 14 else "nerve"}
+    fb = quiz.grade_answer(truth, stage="normal", cause="none")
+    assert fb.score == fb.max_score
+    assert ("< 14 days" in fb.correct_reading) is claims_too_early
+    assert ("Under about 2 weeks" in fb.explanation) is claims_too_early
+    assert f"{days} days after onset" in fb.correct_reading
