@@ -424,8 +424,8 @@ def _nice_length(limit_mm: float, wanted: float) -> float:
 
 
 def add_scale_bar(ax, mm_per_voxel: float, length_mm: float = 50, *, color: str = "white",
-                  fontsize: float | None = None):
-    """Draw a horizontal scale bar in the lower right corner of an image axes.
+                  fontsize: float | None = None, corner: str = "right"):
+    """Draw a horizontal scale bar in the lower right (or `corner` left) corner of an axes.
 
     Call it after :func:`show_plane` (it reads the axis limits, inverted or not).
     `mm_per_voxel` is the voxel size along the screen x axis. The bar shrinks to a round
@@ -452,13 +452,16 @@ def add_scale_bar(ax, mm_per_voxel: float, length_mm: float = 50, *, color: str 
     if not (math.isfinite(mm) and mm > 0):
         msg = f"`mm_per_voxel` must be a positive number; got {mm_per_voxel!r}."
         raise InputError(msg)
+    check_choice(corner, ("left", "right"), name="corner")
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     width_vox = abs(x1 - x0)
     length = _nice_length(0.6 * width_vox * mm, float(length_mm))
     length_vox = length / mm
-    sgn = 1.0 if x1 > x0 else -1.0
-    x_end = x1 - sgn * 0.05 * width_vox
+    # near = screen-left end of the x axis, far = screen-right end (inverted or not)
+    near, far = (x1, x0) if corner == "left" else (x0, x1)
+    sgn = 1.0 if far > near else -1.0
+    x_end = far - sgn * 0.05 * width_vox
     x_start = x_end - sgn * length_vox
     y = y0 + 0.07 * (y1 - y0)
     text = f"{length:g} mm"
@@ -773,11 +776,19 @@ def plot_case_panel(
     else:
         w1, w2 = windows
     highlight = list(highlight or [])
+    # the scale bar goes to the screen corner away from the labelled muscles (sides from
+    # the names; radiological: patient left on screen right)
+    hl_sides = {anatomy.parse_name(n)[1] for n in highlight} - {None}
+    bar_corner = "right"
+    if len(hl_sides) == 1:
+        screen = "right" if (hl_sides == {"left"}) != neurological else "left"
+        bar_corner = "left" if screen == "right" else "right"
     with _style(slide):
         fig = _new_figure(fig, slide)
         axes = fig.subplots(1, 2)
         lab2d = orientation.plane_slice(labd, plane, index)
-        _, xa, _ = orientation.plane_axes(plane)
+        t1_2d = orientation.plane_slice(t1d, plane, index)
+        _, xa, ya = orientation.plane_axes(plane)
         names_drawn: set[str] = set()
         for ax, data, window, name in ((axes[0], t1d, w1, "T1"), (axes[1], stird, w2, "STIR")):
             show_plane(ax, data, plane, index, window, neurological=neurological,
@@ -785,47 +796,179 @@ def plot_case_panel(
             drawn = draw_label_outlines(ax, lab2d, table, outline_names, linewidth=2.0)
             names_drawn.update(drawn)
             if vox is not None and scale_bar_mm:
-                add_scale_bar(ax, vox[xa], scale_bar_mm)
+                add_scale_bar(ax, vox[xa], scale_bar_mm, corner=bar_corner)
             ax.set_title(name)
             ax.set_gid(f"panel-{name}")
-            _annotate(ax, lab2d, table, highlight)
         if names_drawn:
             handles = legend_handles(names_drawn)
             fig.legend(handles=handles, loc="outside lower center",
                        ncol=min(len(handles), 4), frameon=False)
         conv = "neurological" if neurological else "radiological"
         fig.suptitle(title or f"T1 vs STIR, {plane} slice {index} ({conv} view)")
+        if highlight:
+            fig.draw_without_rendering()  # final axes sizes, to size the label boxes
+            for ax in axes:
+                _annotate(ax, lab2d, table, highlight, image2d=t1_2d,
+                          voxel_size_mm=None if vox is None else (vox[xa], vox[ya]),
+                          scale_bar=bar_corner if vox is not None and scale_bar_mm else None)
     return fig
 
 
-def _annotate(ax, lab2d: np.ndarray, table: Mapping[int, str], names: list[str]) -> None:
-    """Label `names` with arrows from text placed near the screen edge of their side."""
+def _inner_point(mask: np.ndarray, sampling: Sequence[float] | None = None) -> tuple[int, int]:
+    """The pixel of `mask` farthest from its boundary (an arrow tip inside the muscle).
+
+    Examples
+    --------
+    >>> m = np.zeros((7, 9), bool); m[1:6, 2:7] = True  # a 5 x 5 square
+    >>> _inner_point(m)
+    (3, 4)
+    """
+    from scipy import ndimage
+
+    padded = np.pad(np.asarray(mask, bool), 1)  # the slice edge counts as a boundary
+    dist = ndimage.distance_transform_edt(padded, sampling=sampling)[1:-1, 1:-1]
+    i, j = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    return int(i), int(j)
+
+
+def _body_mask(slice2d: np.ndarray | None, lab2d: np.ndarray) -> np.ndarray:
+    """Pixels inside the body: labelled, or above the background level, holes filled."""
+    from scipy import ndimage
+
+    body = lab2d > 0
+    if slice2d is not None:
+        img = np.nan_to_num(np.asarray(slice2d, float), nan=0.0)
+        lo, hi = np.percentile(img, [1, 99])
+        if hi > lo:
+            fg = img > lo + 0.15 * (hi - lo)
+            fg = ndimage.binary_opening(fg, iterations=1)
+            body = body | fg
+    body = ndimage.binary_closing(body, iterations=2)
+    return ndimage.binary_fill_holes(body)
+
+
+def _label_slots(ax, body: np.ndarray, screen_left: bool, w: float, h: float,
+                 blocked: Sequence[tuple[float, float, float, float]],
+                 keep_clear: np.ndarray | None = None) -> list[tuple[float, float, float]]:
+    """Candidate label centres (axes fraction) on one screen side, with a cover score.
+
+    A grid of columns from the screen edge inwards (to the middle) and rows one text
+    height (plus a gap) apart, so two slots never overlap. Each slot is
+    ``(x, y, score)``: the fraction of its box on the body, plus 10 x the fraction on
+    `keep_clear` (the highlighted muscles); 0 means outside the body.
+    """
+    to_data = ax.transAxes + ax.transData.inverted()
+    step_x = w + 0.02
+    out = []
+    for k in range(6):
+        tx = (0.012 + w / 2 + k * step_x) if screen_left else (0.988 - w / 2 - k * step_x)
+        if (tx + w / 2 > 0.5) if screen_left else (tx - w / 2 < 0.5):
+            break
+        for ty in np.arange(0.985 - h / 2, h / 2, -h * 1.15):
+            x0, x1, y0, y1 = tx - w / 2, tx + w / 2, ty - h / 2, ty + h / 2
+            if any(x0 < bx1 and x1 > bx0 and y0 < by1 and y1 > by0
+                   for bx0, bx1, by0, by1 in blocked):
+                continue
+            gx, gy = np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 4))
+            pts = to_data.transform(np.c_[gx.ravel(), gy.ravel()])
+            i = np.clip(np.round(pts[:, 0]).astype(int), 0, body.shape[0] - 1)
+            j = np.clip(np.round(pts[:, 1]).astype(int), 0, body.shape[1] - 1)
+            inside = ((pts[:, 0] >= -0.5) & (pts[:, 0] <= body.shape[0] - 0.5)
+                      & (pts[:, 1] >= -0.5) & (pts[:, 1] <= body.shape[1] - 0.5))
+            score = float(np.mean(body[i, j] & inside))
+            if keep_clear is not None:
+                score += 10.0 * float(np.mean(keep_clear[i, j] & inside))
+            out.append((float(tx), float(ty), score))
+    return out
+
+
+def _assign(targets: Sequence[tuple[float, float]], slots: Sequence[tuple[float, float]],
+            aspect: float = 1.0) -> list[tuple[float, float]]:
+    """One slot per target with the least total arrow length (so arrows do not cross).
+
+    Examples
+    --------
+    >>> _assign([(0.8, 0.9), (0.8, 0.2)], [(0.9, 0.95), (0.9, 0.5), (0.9, 0.1)])
+    [(0.9, 0.95), (0.9, 0.1)]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    t = np.asarray(targets, float).reshape(-1, 2)
+    sl = np.asarray(slots, float).reshape(-1, 2)
+    d = np.hypot((t[:, None, 0] - sl[None, :, 0]) * aspect, t[:, None, 1] - sl[None, :, 1])
+    rows, cols = linear_sum_assignment(d)
+    chosen = dict(zip(rows.tolist(), cols.tolist(), strict=True))
+    return [tuple(map(float, sl[chosen[n]])) for n in range(len(t))]
+
+
+def _annotate(ax, lab2d: np.ndarray, table: Mapping[int, str], names: list[str], *,
+              image2d: np.ndarray | None = None,
+              voxel_size_mm: Sequence[float] | None = None,
+              scale_bar: str | None = "right") -> None:
+    """Arrow from a label outside the body (on the muscle's screen side) into each muscle.
+
+    The arrow tip is the muscle's most interior pixel in this slice (:func:`_inner_point`),
+    so it never ends on a border or on a neighbour. Labels sit in a column at the screen
+    edge of their side, in heights whose boxes miss the body (from `image2d`, else the
+    labels), spaced at least one text height apart and kept clear of the orientation
+    letters and the scale bar; only when the body leaves no room do they fall back to the
+    edge column anyway.
+    """
     if not names:
         return
+    import matplotlib as mpl
+
     inverted = ax.xaxis_inverted()
     center_x = lab2d.shape[0] / 2
-    groups: dict[str, list[tuple[float, float, str]]] = {"left": [], "right": []}
+    to_axes = ax.transData + ax.transAxes.inverted()
+    groups: dict[str, list[tuple[float, float, float, str]]] = {"left": [], "right": []}
     for name in names:
         values = [v for v, n in table.items() if n == name]
-        pts = np.argwhere(np.isin(lab2d, values)) if values else np.empty((0, 2))
-        if pts.size == 0:
+        mask = np.isin(lab2d, values) if values else np.zeros(lab2d.shape, bool)
+        if not mask.any():
             continue
-        cx, cy = pts.mean(axis=0)
+        cx, cy = _inner_point(mask, voxel_size_mm)
         on_screen_left = (cx > center_x) if inverted else (cx < center_x)
-        groups["left" if on_screen_left else "right"].append((cy, cx, name))
-    y_slots = (0.9, 0.76, 0.28, 0.14, 0.62)  # avoid the R/L marker at mid-height
+        fy = float(to_axes.transform((cx, cy))[1])
+        groups["left" if on_screen_left else "right"].append((fy, cx, cy, name))
+    body = _body_mask(image2d, lab2d)
+    keep_clear = np.isin(lab2d, [v for v, n in table.items() if n in set(names)])
+    bbox = ax.get_window_extent()
+    width_pt = max(bbox.width * 72 / ax.figure.dpi, 1.0)
+    height_pt = max(bbox.height * 72 / ax.figure.dpi, 1.0)
+    fs = float(mpl.rcParams["font.size"])
+    h = min(1.35 * fs / height_pt, 0.2)
+    marker = (0.4, 0.6)  # the R/L letters at mid-height
     for edge, items in groups.items():
+        if not items:
+            continue
         items.sort(reverse=True)  # top of the screen first
-        slots = sorted(y_slots[: len(items)], reverse=True) if len(items) <= 5 else \
-            list(np.linspace(0.9, 0.1, len(items)))
-        for (cy, cx, name), ty in zip(items, slots, strict=False):
-            tx = 0.13 if edge == "left" else 0.87
+        longest = max(len(_short_name(n)) for *_, n in items)
+        w = min(0.62 * fs * (longest + 1) / width_pt, 0.3)
+        blocked = [(0.0, 1.0, *marker), (0.42, 0.58, 0.86, 1.0),  # R/L and A/P letters
+                   (0.42, 0.58, 0.0, 0.14)]
+        if edge == scale_bar:  # the scale bar and its text in that bottom corner
+            blocked.append((0.6, 1.0, 0.0, 0.2) if edge == "right" else (0.0, 0.4, 0.0, 0.2))
+        cands = _label_slots(ax, body, edge == "left", w, h, blocked, keep_clear)
+        free = [(x, y) for x, y, score in cands if score == 0]
+        if len(free) >= len(items):
+            slots = free
+        else:  # no room outside the body: the least covering slots, never a lesion first
+            cands.sort(key=lambda c: (c[2], -abs(c[0] - 0.5)))
+            slots = [(x, y) for x, y, _ in cands[:len(items)]]
+        if len(slots) < len(items):  # pragma: no cover - a tiny axes: evenly at the edge
+            tx = (0.012 + w / 2) if edge == "left" else (0.988 - w / 2)
+            slots = [(tx, float(y)) for y in np.linspace(0.985 - h / 2, 0.2 + h / 2,
+                                                         len(items))]
+        targets = [tuple(to_axes.transform((cx, cy))) for _, cx, cy, _ in items]
+        placed = _assign(targets, slots, aspect=width_pt / height_pt)
+        for (_, cx, cy, name), (tx, ty) in zip(items, placed, strict=True):
             ann = ax.annotate(_short_name(name), xy=(cx, cy), xycoords="data",
                               xytext=(tx, ty), textcoords="axes fraction",
                               ha="center", va="center", color="white", fontweight="bold",
                               path_effects=_outlined(),
                               arrowprops={"arrowstyle": "-|>", "color": "white", "lw": 2,
-                                          "shrinkA": 4, "shrinkB": 3,
+                                          "shrinkA": 2, "shrinkB": 0,
                                           "path_effects": _outlined()})
             ann.set_gid(f"highlight-{name}")
 

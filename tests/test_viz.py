@@ -247,6 +247,96 @@ def test_label_outlines_use_palette_and_only_present_labels(case):
 # --- figures ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_case_panel_arrows_end_inside_muscles_labels_outside_body(case, side):
+    """Radiological: patient-right labels on screen left, patient-left on screen right."""
+    from scipy import ndimage
+
+    t1, stir, lab, table = case
+    names = [f"{m}_{side}" for m in FOCUS]
+    fig = viz.plot_case_panel(t1, stir, lab, table, highlight=names, voxel_size_mm=VOX)
+    fig.canvas.draw()
+    value = {n: v for v, n in table.items()}
+    k = int(fig._suptitle.get_text().split("slice ")[1].split()[0])
+    lab2d = lab[:, :, k]
+    clear = np.isin(lab2d, [value[n] for n in names])
+    for ax in fig.axes[:2]:
+        assert ax.xaxis_inverted()  # labelling never flips the view
+        anns = {a.get_gid()[len("highlight-"):]: a for a in ax.texts
+                if (a.get_gid() or "").startswith("highlight-")}
+        assert set(anns) == set(names)
+        renderer = fig.canvas.get_renderer()
+        boxes = []
+        for name, ann in anns.items():
+            mask = lab2d == value[name]
+            i, j = (int(round(c)) for c in ann.xy)
+            assert mask[i, j], name  # the tip is on the muscle itself
+            depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
+            assert depth[i, j] >= depth.max() - 1e-9, name  # its most interior pixel
+            fx = ann.xyann[0]
+            assert (fx < 0.5) == (side == "right"), (name, fx)
+            bb = Text.get_window_extent(ann, renderer)  # the text, not the arrow
+            boxes.append(bb)
+            gx, gy = np.meshgrid(np.linspace(bb.x0, bb.x1, 12), np.linspace(bb.y0, bb.y1, 5))
+            pts = ax.transData.inverted().transform(np.c_[gx.ravel(), gy.ravel()])
+            pi = np.clip(np.round(pts[:, 0]).astype(int), 0, lab.shape[0] - 1)
+            pj = np.clip(np.round(pts[:, 1]).astype(int), 0, lab.shape[1] - 1)
+            assert not clear[pi, pj].any(), name  # the label hides no highlighted muscle
+        for a in range(len(boxes)):
+            for b in range(a + 1, len(boxes)):
+                assert not boxes[a].overlaps(boxes[b])
+        bar = next(ln for ln in ax.lines if ln.get_gid() == "scale-bar")
+        bar_x = ax.transData.transform(np.c_[bar.get_xdata(), bar.get_ydata()])[:, 0]
+        mid = (ax.bbox.x0 + ax.bbox.x1) / 2
+        assert (bar_x.mean() < mid) == (side == "left")  # the bar leaves the labels room
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_case_panel_labels_sit_on_background_of_a_phantom(side):
+    """The physics phantom leaves room outside the body: labels go there, on the lesion side."""
+    from mri_teach import phantom
+
+    c = phantom.make_case(cause="superior_gluteal", side=side, days=90, preset="fast")
+    names = [f"{m}_{side}" for m in FOCUS]
+    fig = viz.plot_case_panel(c.t1, c.stir, c.labels, c.label_table, highlight=names,
+                              voxel_size_mm=c.voxel_size_mm)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    k = int(fig._suptitle.get_text().split("slice ")[1].split()[0])
+    t1 = c.t1[:, :, k]
+    dark = t1 < 0.1 * np.percentile(c.t1, 99)
+    for ax in fig.axes[:2]:
+        assert ax.xaxis_inverted()
+        anns = [a for a in ax.texts if (a.get_gid() or "").startswith("highlight-")]
+        assert len(anns) == 3
+        for ann in anns:
+            assert (ann.xyann[0] > 0.5) == (side == "left")  # patient left: screen right
+            bb = Text.get_window_extent(ann, renderer)
+            gx, gy = np.meshgrid(np.linspace(bb.x0, bb.x1, 12), np.linspace(bb.y0, bb.y1, 5))
+            pts = ax.transData.inverted().transform(np.c_[gx.ravel(), gy.ravel()])
+            pi = np.clip(np.round(pts[:, 0]).astype(int), 0, t1.shape[0] - 1)
+            pj = np.clip(np.round(pts[:, 1]).astype(int), 0, t1.shape[1] - 1)
+            assert dark[pi, pj].mean() > 0.97, ann.get_text()  # on the background
+    plt.close(fig)
+
+
+def test_inner_point_and_assign_properties(rng):
+    for _ in range(20):
+        m = np.zeros((30, 20), bool)
+        x0, y0 = rng.integers(0, 15), rng.integers(0, 10)
+        m[x0:x0 + rng.integers(3, 15), y0:y0 + rng.integers(3, 10)] = True
+        m[rng.integers(0, 30, 10), rng.integers(0, 20, 10)] = True
+        i, j = viz._inner_point(m)
+        assert m[i, j]
+    targets = [(0.8, float(y)) for y in sorted(rng.random(3), reverse=True)]
+    slots = [(0.9, float(y)) for y in np.linspace(0.95, 0.05, 8)]
+    chosen = viz._assign(targets, slots)
+    assert len(set(chosen)) == 3 and set(chosen) <= set(slots)
+    ys = [c[1] for c in chosen]
+    assert ys == sorted(ys, reverse=True)  # minimal total length: arrows do not cross
+
+
 def test_case_panel_artists(case):
     t1, stir, lab, table = case
     windows = {"T1": viz.Window(0, 900), "STIR": viz.Window(0, 250)}
