@@ -683,6 +683,12 @@ def management_items(pattern: Mapping) -> tuple[str, list[str]]:
     return kind, []
 
 
+def _lesion_time(truth: Mapping) -> bool:
+    """True when the synthetic truth has a lesion with a time stage (not a normal case)."""
+    return (str(truth.get("cause", "none")) != "none"
+            and str(truth.get("time_stage") or "none") not in ("none", ""))
+
+
 def _plain(display: str) -> str:
     return display.replace(" (mimic)", "")
 
@@ -810,7 +816,7 @@ def report_blocks(inputs: CaseInputs, analysis: Mapping, *,
     reasons = [str(r) for r in (abnormal[0].get("reasons") or [])] if abnormal else []
     reasons += [str(c) for c in pattern.get("caveats") or []]
     stage_text = f"Signal stage: **{stage}**."
-    if inputs.synthetic and truth.get("time_stage"):
+    if inputs.synthetic and _lesion_time(truth):
         stage_text += (f" Time stage of the synthetic case: {truth['time_stage']} "
                        f"({_fmt(truth.get('days'), 0)} days since the lesion).")
         if str(truth["time_stage"]) != str(stage):
@@ -1137,7 +1143,7 @@ def _deck_finding_items(analysis: Mapping) -> tuple[list[str], list[str]]:
                          + (f" because {reasons}." if reasons else "."))
     if not findings:
         findings = ["No muscle meets the abnormal-signal rules."]
-        notes = ["Every labelled muscle is within the teaching rules (domain.md 1.4)."]
+        notes = ["none; every labelled muscle is within the teaching rules (domain.md 1.4)."]
     return findings, notes
 
 
@@ -1206,7 +1212,7 @@ def write_deck(inputs: CaseInputs, analysis: Mapping, path, *,
     # 4. stage and nerve pattern, with confidence
     items = [f"Signal stage: {stage}."]
     truth = inputs.truth or {}
-    if inputs.synthetic and truth.get("time_stage"):
+    if inputs.synthetic and _lesion_time(truth):
         items.append(f"Time stage of the synthetic case: {truth['time_stage']} "
                      f"({_fmt(truth.get('days'), 0)} days since the lesion).")
     if info is not None and info.kind in ("nerve", "mimic"):

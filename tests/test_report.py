@@ -370,6 +370,19 @@ def test_site_sentences_are_sentences(inputs, cause):
     assert "Anatomy: the" not in md
 
 
+def test_normal_synthetic_case_has_no_time_stage(tmp_path):
+    truth = {**toy_truth(), "cause": "none", "side": "none", "time_stage": "none",
+             "days": 200.0}
+    inp = report.load_case_inputs(write_toy_case(tmp_path / "case", truth=truth))
+    analysis = _with_pattern(nerve="none", side="none", stage="normal")
+    md = report.render_markdown(report.report_blocks(inp, analysis))
+    assert "Time stage of the synthetic case" not in md
+    lesion = report.render_markdown(report.report_blocks(
+        report.load_case_inputs(write_toy_case(tmp_path / "c2", truth=toy_truth())),
+        toy_analysis()))
+    assert "Time stage of the synthetic case: subacute (90 days" in lesion
+
+
 def test_candidates_use_display_names_for_support_and_against(inputs):
     cand = {"cause": "superior_gluteal", "score": 0.8, "kind": "nerve",
             "supporting": ["gluteus_medius", "tensor_fasciae_latae"],
