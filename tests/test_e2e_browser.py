@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 
@@ -174,6 +175,10 @@ def _check_notebook(lab, key):
                                 " .widget-readout").first
         wait_for(lambda: readout.inner_text().strip() == str(info["slice"] + 1), timeout_s=20,
                  what="the slice slider to follow the up key")
+        if os.environ.get("MRI_TEACH_E2E_SCREENSHOTS"):  # for looking at the widget by eye
+            out = Path(os.environ["MRI_TEACH_E2E_SCREENSHOTS"])
+            out.mkdir(parents=True, exist_ok=True)
+            panel.screenshot(path=str(out / f"editor-{key}.png"))
     except Exception:
         shot = Path(lab["notebooks"][key]).parent.parent / f"failure-{key}.png"
         page.screenshot(path=str(shot), full_page=True)
