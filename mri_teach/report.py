@@ -59,6 +59,10 @@ __all__ = [
     "report_blocks",
     "write_report",
     "write_deck",
+    "DECK_TITLE",
+    "MIMIC_MANAGEMENT",
+    "cause_kind",
+    "management_items",
     "anonymize",
 ]
 
