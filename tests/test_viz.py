@@ -230,6 +230,24 @@ def test_scale_bar_length_in_voxels():
         viz.add_scale_bar(ax, 0.0)
 
 
+@pytest.mark.parametrize("neurological", [False, True])
+@pytest.mark.parametrize("corner", ["left", "right"])
+def test_scale_bar_corner_is_on_screen_and_keeps_the_view(corner, neurological):
+    fig, ax = plt.subplots()
+    viz.show_plane(ax, np.zeros((100, 50, 2)), "axial", 0, viz.Window(0, 1),
+                   neurological=neurological)
+    limits = ax.get_xlim()
+    line = viz.add_scale_bar(ax, 2.0, 50, corner=corner)
+    assert ax.get_xlim() == limits  # radiological inversion survives
+    fig.canvas.draw()
+    sx = ax.transData.transform(np.c_[line.get_xdata(), line.get_ydata()])[:, 0]
+    mid = (ax.bbox.x0 + ax.bbox.x1) / 2
+    assert (sx.max() < mid) if corner == "left" else (sx.min() > mid)
+    with pytest.raises(InputError):
+        viz.add_scale_bar(ax, 2.0, corner="top")
+    plt.close(fig)
+
+
 def test_label_outlines_use_palette_and_only_present_labels(case):
     _, _, lab, table = case
     fig, ax = plt.subplots()
