@@ -41,6 +41,7 @@ import nibabel as nib
 import numpy as np
 
 from mri_teach import __version__, io
+from mri_teach._files import replace_dir
 from mri_teach._validation import InputError, check_choice
 
 __all__ = [
@@ -346,13 +347,7 @@ def write_case(case: Any, folder, *, overwrite: bool = False) -> Path:
             (tmp / name).write_bytes(gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0))
         for name, text in encoded.texts.items():
             (tmp / name).write_text(text, encoding="utf-8")
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".old-{folder.name}-", dir=folder.parent))
-            os.replace(folder, old / "case")
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
+        replace_dir(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from mri_teach import anatomy
+from mri_teach._files import replace_dir
 from mri_teach._validation import InputError, MriTeachError, check_choice
 
 __all__ = [
@@ -1055,13 +1056,7 @@ def export_quiz(out_dir: Any, n: int = 10, *, seed: int = 0, overwrite: bool = F
             for f in files + dirs:
                 os.utime(Path(root) / f, (epoch, epoch))
         os.chmod(staging_dir, 0o755)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(dir=out.parent, prefix=".quiz-old-"))
-            os.replace(out, trash / "old")
-            os.replace(staging_dir, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging_dir, out)
+        replace_dir(staging_dir, out)
     finally:
         if staging_dir.exists():
             shutil.rmtree(staging_dir, ignore_errors=True)
