@@ -42,7 +42,11 @@ def test_demo_writes_everything_and_says_where(demo_dir, capsys):
         assert (demo_dir / "deck.pptx").is_file()
     # the subacute STIR rise of the motivating case shows in the table
     row = next(line for line in out.splitlines() if line.startswith("right gluteus medius"))
-    assert row.split()[-1] in ("acute", "subacute", "chronic")
+    assert row.split()[-1] == "subacute"
+    assert "stage: subacute" in out
+    assert "nerve pattern: right superior gluteal nerve" in out
+    # the clinical story of the motivating case reaches the report
+    assert "47-year-old woman" in (demo_dir / "report.md").read_text(encoding="utf-8")
     # a second run refreshes its own folder
     assert main(["demo", "--out", str(demo_dir), "--no-deck"]) == 0
     assert "deck skipped (--no-deck)" in capsys.readouterr().out

@@ -26,6 +26,9 @@ __all__ = ["register", "run", "SAMPLE"]
 
 #: The motivating case (datasets.SAMPLES).
 SAMPLE = "sgn_subacute"
+#: Its clinical story (the product brief; imaging pattern as in Eurorad case 16251, domain.md 1.1).
+VIGNETTE = ("A 47-year-old woman with 3 months of right buttock pain and weakness of hip "
+            "abduction. (Synthetic teaching case.)")
 _MARKER = ".mri_teach_demo"
 
 
@@ -59,7 +62,7 @@ def _load_case():
     from mri_teach import datasets, report
 
     sample = datasets.load_sample(SAMPLE)
-    return report.inputs_from_case(sample), sample.folder
+    return report.inputs_from_case(sample, vignette=VIGNETTE), sample.folder
 
 
 def _table(analysis: dict) -> str:
