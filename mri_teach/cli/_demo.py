@@ -84,6 +84,8 @@ def _table(analysis: dict) -> str:
         lines.append(f"{anatomy.display_name(m['name']):28s} {f(m.get('t1_sir')):>9s} "
                      f"{f(m.get('stir_sir')):>11s} {f(m.get('volume_ratio')):>7s}  "
                      f"{m.get('stage', '-')}")
+    lines.append("ratios: each muscle / its contralateral partner on the same sequence, so the "
+                 "healthy partner of an abnormal muscle shows the reciprocal (below 1).")
     return "\n".join(lines)
 
 
