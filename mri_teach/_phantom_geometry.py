@@ -20,6 +20,7 @@ Relations follow ``../shared/domain.md`` 5.1-5.2; sizes 5.3.
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass, field
 
@@ -90,15 +91,16 @@ class Noise:
 # --------------------------------------------------------------------------- primitives
 
 
-class Shape:
+class Shape(abc.ABC):
     """Base class: ``sdf(u, y, z)`` in the structure's own frame (u = lateral for sided)."""
 
-    def sdf(self, u, y, z):  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def sdf(self, u, y, z):
+        """Signed distance (mm, negative inside) at the points ``(u, y, z)``."""
 
+    @abc.abstractmethod
     def bbox(self, z0: float, z1: float):
         """(umin, umax, ymin, ymax) covering the shape between z0 and z1, or None."""
-        raise NotImplementedError  # pragma: no cover
 
 
 @dataclass
