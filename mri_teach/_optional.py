@@ -18,7 +18,7 @@ def require(module: str, *, extra: str) -> ModuleType:
     >>> require("surely_not_installed_xyz", extra="slides")
     Traceback (most recent call last):
     ...
-    ImportError: 'surely_not_installed_xyz' is needed for this feature; install it with: pip install 'mri_teach[slides]'
+    ImportError: 'surely_not_installed_xyz' is needed ...: pip install 'mri_teach[slides]'
     """
     try:
         return importlib.import_module(module)
