@@ -251,8 +251,11 @@ re-simulated for each setting and the images and the ratio curves update.
   `T1_fat ln 2` (domain.md 4.2). At that moment fat has no longitudinal magnetisation and
   gives no signal, so the fat that replaces a chronic muscle is *not* bright on STIR; a
   chronic muscle stays bright on STIR only where water T2 remains prolonged (domain.md 1.1).
-* **Reinnervation** lets the STIR ratio fall back toward 1 over months, while the fat
-  already there stays (domain.md 1.3).
+* **Reinnervation** lets the edema resolve over months (the STIR ratio falls; Viddeleer's
+  good-recovery hand muscles reach about 1.04-1.09 by 12 months, domain.md 1.2), while the fat
+  already there stays (domain.md 1.3). Because fat is nulled on STIR, a reinnervated muscle
+  that kept some fat can end up slightly *darker* than its partner on STIR (a ratio below 1
+  in the phantom): look at T1 and volume, not STIR alone, to judge what is left.
 """),
     md("""
 ## The explorer
