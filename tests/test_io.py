@@ -12,6 +12,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+from _orientation_helpers import store
 
 from mri_teach import orientation as ori
 from mri_teach._validation import InputError, MriTeachError
@@ -30,7 +31,6 @@ from mri_teach.orientation import OrientationError
 SHAPE_RAS = (9, 8, 6)
 VOXEL_MM = (0.9, 1.2, 3.5)
 MARKER = (8, 4, 3)  # high i = patient right
-_RAS = (("L", "R"), ("P", "A"), ("I", "S"))
 CASES = [(p, f) for p in itertools.permutations(range(3))
          for f in itertools.product((1, -1), repeat=3)]
 
@@ -46,20 +46,6 @@ def ras_volume(dtype=np.int16):
     affine = np.diag([*VOXEL_MM, 1.0])
     affine[:3, 3] = [-3.6, -4.8, -8.75]
     return data, affine
-
-
-def store(data_ras, affine_ras, perm, flips):
-    """Stored axis a = RAS axis perm[a], flipped where flips[a] = -1 (built by hand)."""
-    stored = np.transpose(data_ras, perm)
-    m = np.zeros((4, 4))
-    m[3, 3] = 1
-    for a, (r, f) in enumerate(zip(perm, flips, strict=True)):
-        if f == -1:
-            stored = np.flip(stored, axis=a)
-        m[r, a] = f
-        m[r, 3] = 0 if f == 1 else data_ras.shape[r] - 1
-    codes = tuple(_RAS[r][1] if f == 1 else _RAS[r][0] for r, f in zip(perm, flips, strict=True))
-    return np.ascontiguousarray(stored), affine_ras @ m, codes
 
 
 def write(path, data, affine, *, form="both", descrip=None):

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from _orientation_helpers import store
 
 from mri_teach import orientation as ori
 from mri_teach.orientation import OrientationError
@@ -16,7 +17,6 @@ MARKER = (6, 3, 2)  # high i = patient right
 PERMS = list(itertools.permutations(range(3)))
 FLIPS = list(itertools.product((1, -1), repeat=3))
 CASES = [(p, f) for p in PERMS for f in FLIPS]
-_RAS = (("L", "R"), ("P", "A"), ("I", "S"))
 
 
 def ras_volume():
@@ -26,23 +26,6 @@ def ras_volume():
     affine = np.diag([*VOXEL_MM, 1.0])
     affine[:3, 3] = [-2.4, -3.3, -6.0]
     return data, affine
-
-
-def store(data_ras, affine_ras, perm, flips):
-    """Store a RAS array with stored axis a = RAS axis perm[a], flipped where flips[a] = -1.
-
-    Built by hand (not with nibabel) so the test does not share code with the loader.
-    """
-    stored = np.transpose(data_ras, perm)
-    m = np.zeros((4, 4))
-    m[3, 3] = 1
-    for a, (r, f) in enumerate(zip(perm, flips, strict=True)):
-        if f == -1:
-            stored = np.flip(stored, axis=a)
-        m[r, a] = f
-        m[r, 3] = 0 if f == 1 else data_ras.shape[r] - 1
-    codes = tuple(_RAS[r][1] if f == 1 else _RAS[r][0] for r, f in zip(perm, flips, strict=True))
-    return np.ascontiguousarray(stored), affine_ras @ m, codes
 
 
 def marker_display_x(data, plane, index, marker_xy):
