@@ -62,11 +62,11 @@ from mri_teach._phantom_geometry import (
     BODIES,
     Z_BOTTOM,
     Z_TOP,
-    Painter,
     _body_scales,
     handsfield_cm3,
     pelvis_structures,
 )
+from mri_teach._phantom_raster import Painter
 from mri_teach._validation import InputError, check_choice, check_non_negative, check_positive
 
 __all__ = [
