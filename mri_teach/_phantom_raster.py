@@ -157,8 +157,9 @@ class Painter:
         ys = (y0 + dy * np.arange(ny)).astype(np.float32)
         X, Y = xs[:, None], ys[None, :]
         h = 0.5 * (dx + dy)
-        # smooth fields are evaluated on a coarser in-plane grid (<= 2 mm) and interpolated
-        self.coarse = int(max(1, math.floor(1.9 / h)))
+        # smooth fields are evaluated on a coarser in-plane grid (<= 2.8 mm; the shapes are
+        # smooth on that scale, so bilinear interpolation of the sdf keeps sharp 1 mm edges)
+        self.coarse = int(max(1, math.floor(2.8 / h)))
         nsub = int(min(3, max(1, round(dz / (2.0 * h)))))
         offs = (np.arange(nsub) + 0.5) / nsub - 0.5
         idx = np.zeros((3, nx, ny, nz), dtype=np.uint8)

@@ -232,16 +232,55 @@ def _grid(preset: str, body: str, slice_mm: float | None):
 
 
 def _smooth_field(shape, voxel_mm, corr_mm, rng):
-    """Gaussian-smoothed noise with correlation length `corr_mm`, unit SD."""
+    """Gaussian-smoothed noise with correlation length `corr_mm`, unit SD.
+
+    The noise is drawn on a coarse grid (step ``corr_mm / 2``), smoothed there and brought
+    to the full grid by separable linear interpolation (one axis at a time, on the smallest
+    array first), which is several times faster than ``ndimage.zoom`` on the full volume.
+    """
     step = corr_mm / 2.0
     coarse = [max(4, int(math.ceil(n * v / step)) + 3)
               for n, v in zip(shape, voxel_mm, strict=False)]
     g = ndimage.gaussian_filter(rng.standard_normal(coarse).astype(np.float32), 1.2,
                                 mode="wrap")
     g /= g.std() + 1e-9
-    zoom = [n / (c - 3) * 1.0 for n, c in zip(shape, coarse, strict=False)]
-    out = ndimage.zoom(g, zoom, order=1, mode="nearest", grid_mode=True)
-    return out[: shape[0], : shape[1], : shape[2]]
+    for axis, (n, c) in enumerate(zip(shape, coarse, strict=False)):
+        # output sample i sits at coarse coordinate (i + 0.5) * (c - 3) / n - 0.5
+        g = _lerp_axis(g, (np.arange(n, dtype=np.float32) + 0.5) * ((c - 3) / n) - 0.5, axis)
+    return g
+
+
+def _lerp_axis(arr: np.ndarray, pos: np.ndarray, axis: int) -> np.ndarray:
+    """Linear interpolation of `arr` along `axis` at fractional indices `pos` (clamped)."""
+    c = arr.shape[axis]
+    if c == 1:
+        return np.repeat(arr, len(pos), axis=axis)
+    pos = np.clip(pos, 0.0, c - 1.0)
+    i0 = np.minimum(np.floor(pos).astype(np.intp), c - 2)
+    shp = [1] * arr.ndim
+    shp[axis] = len(pos)
+    w = (pos - i0).astype(np.float32).reshape(shp)
+    return np.take(arr, i0, axis=axis) * (1.0 - w) + np.take(arr, i0 + 1, axis=axis) * w
+
+
+def _depth_edt(sub: np.ndarray, vox: tuple) -> np.ndarray:
+    """Distance (mm) of each voxel of mask `sub` to the outside, computed in-plane at half
+    resolution (the anatomy's in-plane grid is finer than the depth needs) and
+    interpolated back; voxels outside `sub` are not used by the caller."""
+    f = 2 if min(vox[0], vox[1]) < 1.5 and min(sub.shape[:2]) >= 8 else 1
+    if f == 1:
+        return ndimage.distance_transform_edt(sub, sampling=vox).astype(np.float32)
+    # a coarse voxel is inside when any of its fine voxels is (so thin muscles keep a depth)
+    n0, n1 = (sub.shape[0] + 1) // 2 * 2, (sub.shape[1] + 1) // 2 * 2
+    pad = np.zeros((n0, n1, sub.shape[2]), bool)
+    pad[: sub.shape[0], : sub.shape[1]] = sub
+    co = pad.reshape(n0 // 2, 2, n1 // 2, 2, -1).any(axis=(1, 3))
+    d = ndimage.distance_transform_edt(co, sampling=(2 * vox[0], 2 * vox[1], vox[2]))
+    d = d.astype(np.float32) - 0.5 * vox[0]  # the coarse cell centre sits half a cell in
+    for axis in (0, 1):
+        pos = (np.arange(sub.shape[axis], dtype=np.float32) - 0.5) / 2.0
+        d = _lerp_axis(d, pos, axis)
+    return np.maximum(d, 0.5 * vox[0])
 
 
 def _check_grid_size(shape, max_voxels):
@@ -300,7 +339,7 @@ def _build_cached(preset: str, body: str, seed: int, slice_mm: float | None,
                 continue
             sl = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[v - 1])
             sub = labels[sl] == v
-            d = ndimage.distance_transform_edt(sub, sampling=vox).astype(np.float32)
+            d = _depth_edt(sub, vox)
             # smooth jitter breaks the ties of a coarse grid so atrophy removes coherent
             # patches rather than a uniform fraction of every voxel
             d = d + 0.6 * h * n3[sl]
