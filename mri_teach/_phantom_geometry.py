@@ -572,7 +572,12 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
             (-48, [(58, -30, 4), (48, -6, 5), (30, 24, 5), (10, 38, 4)]),
             (-56, [(58, -36, 1), (50, -14, 2), (36, 14, 2), (18, 30, 1)]),
         ])
-        bones.append((f"ilium_{side}", "red_marrow", Union([wing, acetabulum, ischium, pubis]), sg, 1.0))
+        # the body of the ilium above the acetabulum (supra-acetabular bone): a solid column
+        # that roofs the femoral head and carries the wing - the acetabular-roof level
+        # shows bone from the inner pelvic wall to the outer table (domain.md 5.1)
+        roof = Blob([(12, 82, 1, 24, 29, 0), (20, 84, 0, 26, 30, 0), (28, 86, -2, 23, 28, 0),
+                     (36, 90, -6, 17, 24, 10), (44, 96, -10, 10, 18, 20), (52, 100, -12, 5, 10, 20)])
+        bones.append((f"ilium_{side}", "red_marrow", Union([wing, roof, acetabulum, ischium, pubis]), sg, 1.0))
     sacrum = Blob([(10, 0, -96, 6, 5, 0), (30, 0, -100, 14, 9, 0), (50, 0, -95, 25, 12, 0),
                    (70, 0, -86, 34, 14, 0, ), (90, 0, -75, 38, 16, 0), (108, 0, -66, 37, 18, 0),
                    (116, 0, -60, 30, 16, 0)])
