@@ -101,7 +101,7 @@ class Painter:
         depth = float(np.interp(zr, [-95, -60, 0, 30, 55], [30, 50, 45, 25, 0])) * s
         if depth > 0:
             y_top = float(self._posterior_y(zr)) * s + depth
-            hw = 1.5 + 0.12 * np.maximum(y_top - Y, 0.0)
+            hw = 0.9 + 0.025 * np.maximum(y_top - Y, 0.0)  # skin on skin: a thin crease
             cleft = np.minimum(y_top - Y, hw - ax)
             d = np.minimum(d, -cleft)
         yc = -15.0 * s

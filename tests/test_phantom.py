@@ -518,3 +518,17 @@ def test_smooth_field_has_unit_sd_and_its_correlation_length():
     near = np.corrcoef(f[:-2].ravel(), f[2:].ravel())[0, 1]  # 1.8 mm apart
     far = np.corrcoef(f[:-40].ravel(), f[40:].ravel())[0, 1]  # 36 mm apart
     assert near > 0.9 and abs(far) < 0.3
+
+
+@pytest.mark.parametrize("body", ["female", "male"])
+def test_trunk_runs_through_the_top_of_the_field_of_view(body):
+    """The body continues above the field of view: the top axial slice has the body's full
+    cross-section and deep tissue, like the slices below it (no skin/fat end cap)."""
+    a = phantom.build_anatomy("fast", body, 0, slice_mm=1.5)  # top slice close to the edge
+    inside = a.labels > 0
+    skin_fat = np.isin(a.labels, [_value("skin"), _value("subcutaneous_fat")])
+    area = inside.sum(axis=(0, 1))
+    k20 = int(round(20.0 / a.voxel_mm[2]))
+    assert area[-1] > 0.9 * area[-1 - k20]
+    # the top slice is mostly deep tissue, as the slice below it is
+    assert skin_fat[:, :, -1].sum() < 0.5 * inside[:, :, -1].sum()
