@@ -32,23 +32,6 @@ def _coarse_index(n, f):
     return idx
 
 
-def _lin_weights(ia, n):
-    pos = np.arange(n, dtype=np.float32)
-    j = np.clip(np.searchsorted(ia, pos, side="right") - 1, 0, len(ia) - 2)
-    w = (pos - ia[j]) / np.maximum(ia[j + 1] - ia[j], 1)
-    return j, w.astype(np.float32)
-
-
-def _upsample(c, ia, ja, n, m):
-    """Bilinear interpolation of coarse samples at rows `ia`, cols `ja` to (n, m)."""
-    if len(ia) == 1 or len(ja) == 1:
-        return np.broadcast_to(c.mean(), (n, m)).astype(np.float32)
-    j0, wj = _lin_weights(ja, m)
-    c = c[:, j0] * (1 - wj) + c[:, j0 + 1] * wj
-    i0, wi = _lin_weights(ia, n)
-    return c[i0] * (1 - wi)[:, None] + c[i0 + 1] * wi[:, None]
-
-
 def _lin_weights_at(ia, n):
     pos = np.arange(n, dtype=np.float32)
     j = np.clip(np.searchsorted(ia, pos, side="right") - 1, 0, len(ia) - 2)

@@ -235,8 +235,8 @@ def _smooth_field(shape, voxel_mm, corr_mm, rng):
     """Gaussian-smoothed noise with correlation length `corr_mm`, unit SD.
 
     The noise is drawn on a coarse grid (step ``corr_mm / 2``), smoothed there and brought
-    to the full grid by separable linear interpolation (one axis at a time, on the smallest
-    array first), which is several times faster than ``ndimage.zoom`` on the full volume.
+    to the full grid by separable linear interpolation (one axis at a time, see
+    :func:`_lerp_axis`), which is several times faster than ``ndimage.zoom`` on the full volume.
     """
     step = corr_mm / 2.0
     coarse = [max(4, int(math.ceil(n * v / step)) + 3)
