@@ -3,7 +3,8 @@
 :class:`Painter` turns the structures of :mod:`mri_teach._phantom_geometry` (signed
 distance-like fields in world mm) into up to three structure indices and partial-volume
 fractions per voxel on a RAS grid. Smooth fields are evaluated on a coarser in-plane grid
-and interpolated; z partial volume comes from sub-slices.
+and refined to the voxel grid by the compiled compositor
+(:func:`mri_teach._phantom_kernels.compose`); z partial volume comes from sub-slices.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 
 from mri_teach._phantom_geometry import _REF_BODY, BODY_SHAPE, Body, Noise, _body_scales
 
+#: structure.special -> compositing mode of :func:`mri_teach._phantom_kernels.compose`
+_MODES = {"skin": 1, "subcut_fat": 2, "deep_fat": 3, "abdominal_wall": 4}
 # --------------------------------------------------------------------------- rasteriser
 
 SKIN_MM = 1.8  # [U] epidermis + dermis as seen at 1 mm
@@ -23,35 +26,6 @@ MUSCLE_BED_MM = 90.0  # depth of the gluteal stack: the envelope grows with musc
 def _smoothstep(x):
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
-
-
-def _coarse_index(n, f):
-    idx = np.arange(0, n, f)
-    if idx[-1] != n - 1:
-        idx = np.append(idx, n - 1)
-    return idx
-
-
-def _lin_weights_at(ia, n):
-    pos = np.arange(n, dtype=np.float32)
-    j = np.clip(np.searchsorted(ia, pos, side="right") - 1, 0, len(ia) - 2)
-    w = np.clip((pos - ia[j]) / np.maximum(ia[j + 1] - ia[j], 1), 0.0, 1.0)
-    return j, w.astype(np.float32)
-
-
-def _upsample_at(c, ia, ja, n, m):
-    """Bilinear interpolation of samples at rows `ia`/cols `ja` (may start < 0) to (n, m)."""
-    if len(ia) == 1 and len(ja) == 1:
-        return np.full((n, m), float(c[0, 0]), np.float32)
-    if len(ja) > 1:
-        j0, wj = _lin_weights_at(ja, m)
-        c = c[:, j0] * (1 - wj) + c[:, j0 + 1] * wj
-    else:
-        c = np.repeat(c, m, axis=1)
-    if len(ia) > 1:
-        i0, wi = _lin_weights_at(ia, n)
-        return c[i0] * (1 - wi)[:, None] + c[i0 + 1] * wi[:, None]
-    return np.repeat(c, n, axis=0)
 
 
 class Painter:
@@ -106,98 +80,82 @@ class Painter:
                                   + 0.04 * self.fat_noise(X, Y, z + 80.0))
         return d.astype(np.float32), t.astype(np.float32)
 
-    def _body_fields_fast(self, X, Y, z):
-        f = self.coarse
-        if f == 1:
-            return self._body_fields(X, Y, z)
-        ia, ja = _coarse_index(X.shape[0], f), _coarse_index(Y.shape[1], f)
-        d, t = self._body_fields(X[ia], Y[:, ja], z)
-        n, m = X.shape[0], Y.shape[1]
-        return (_upsample_at(d, ia, ja, n, m).astype(np.float32),
-                _upsample_at(t, ia, ja, n, m).astype(np.float32))
-
     @staticmethod
     def _posterior_y(zr: float) -> float:
         """Posterior skin y (authored frame) of the trunk at level `zr`."""
         p = BODY_SHAPE.parts[0].params(min(max(zr, -62.0), 152.0))
         return p[1] - p[4]
 
-    def _abdominal_wall(self, X, Y, z, inner):
+    def _abdominal_wall(self, X, Y, z):
+        """Thickness field W of the anterior abdominal wall (inside: 0 < inner < W), or None."""
         zr = z / self.sz
         lat = float(np.interp(zr, [-20, 20, 55, 85, 152], [30, 55, 75, 160, 175])) * self.sxy
         thick = float(np.interp(zr, [-25, -5, 40, 152], [0, 7, 9, 11]))
         if thick <= 0:
             return None
         w = _smoothstep((lat - np.abs(X)) / 25.0) * _smoothstep((Y + 30.0 * self.sxy) / 25.0)
-        return np.minimum(inner, thick * w - inner - 0.01)
+        return thick * w - 0.01
 
     # rasterise ----------------------------------------------------------------------
     def paint(self, shape, affine):
+        from mri_teach import _phantom_kernels as K  # numba: compiled once, cached on disk
+
         nx, ny, nz = shape
         dx, dy, dz = (float(np.linalg.norm(affine[:3, i])) for i in range(3))
         x0, y0, z0 = affine[:3, 3]
-        xs = (x0 + dx * np.arange(nx)).astype(np.float32)
-        ys = (y0 + dy * np.arange(ny)).astype(np.float32)
-        X, Y = xs[:, None], ys[None, :]
         h = 0.5 * (dx + dy)
         # smooth fields are evaluated on a coarser in-plane grid (<= 2.8 mm; the shapes are
         # smooth on that scale, so bilinear interpolation of the sdf keeps sharp 1 mm edges)
-        self.coarse = int(max(1, math.floor(2.8 / h)))
+        f = self.coarse = int(max(1, math.floor(2.8 / h)))
         nsub = int(min(3, max(1, round(dz / (2.0 * h)))))
         offs = (np.arange(nsub) + 0.5) / nsub - 0.5
-        idx = np.zeros((3, nx, ny, nz), dtype=np.uint8)
-        frac = np.zeros((3, nx, ny, nz), dtype=np.float16)
+        # one coarse grid for the whole volume: node a is voxel a * f (the last node may lie
+        # just outside the grid, so every voxel has a cell)
+        ncx, ncy = (nx - 1) // f + 2, (ny - 1) // f + 2
+        xc = (x0 + dx * f * np.arange(ncx)).astype(np.float32)
+        yc = (y0 + dy * f * np.arange(ncy)).astype(np.float32)
+        Xc, Yc = xc[:, None], yc[None, :]
+        ns, ng = len(self.structures), nz * nsub
+        modes = np.array([_MODES.get(st.special, K.MODE_SHAPE) for st in self.structures],
+                         dtype=np.int64)
+        clip = np.array([bool(st.clip_inner) for st in self.structures])
+        table = np.full((ns, ng, 5), -1, dtype=np.int64)
+        bd_c = np.empty((ng, ncx, ncy), np.float32)
+        ts_c = np.empty((ng, ncx, ncy), np.float32)
+        chunks, pos = [], 0
         for k in range(nz):
-            zc = z0 + dz * k
-            zsub = [zc + o * dz for o in offs]
-            fields = [self._body_fields_fast(X, Y, z) for z in zsub]
-            sidx = np.zeros((3, nx, ny), dtype=np.uint8)
-            sfrac = np.zeros((3, nx, ny), dtype=np.float32)
-            used = np.zeros((nx, ny), dtype=np.uint8)
-            rem = np.ones((nx, ny), dtype=np.float32)
+            zsub = [z0 + dz * k + o * dz for o in offs]
+            for zi, z in enumerate(zsub):
+                bd_c[k * nsub + zi], ts_c[k * nsub + zi] = self._body_fields(Xc, Yc, z)
             self._cache = {}
             for si, st in enumerate(self.structures):
-                win = self._window(st, xs, ys, zsub[0] - dz / nsub, zsub[-1] + dz / nsub, h)
+                if st.shape is None and st.special != "abdominal_wall":
+                    table[si, k * nsub:(k + 1) * nsub] = (0, 0, ncx, 0, ncy)
+                    continue
+                win = self._window(st, xc, yc, zsub[0] - dz / nsub, zsub[-1] + dz / nsub, h)
                 if win is None:
                     continue
-                sl = (slice(win[0], win[1]), slice(win[2], win[3]))
-                if st.shape is not None:
-                    sl = self._crop(st, X[sl[0]], Y[:, sl[1]], zsub, win, h)
-                    if sl is None:
+                for zi, z in enumerate(zsub):
+                    g = k * nsub + zi
+                    got = self._coarse_field(st, Xc, Yc, z, g, win, h)
+                    if got is None:
                         continue
-                cov = None
-                for zi, (z, (bd, ts)) in enumerate(zip(zsub, fields, strict=False)):
-                    d = self._sdf(st, X[sl[0]], Y[:, sl[1]], z, bd[sl], ts[sl], (zi, win))
-                    if d is None:
-                        continue
-                    c = np.clip(0.5 + d / h, 0.0, 1.0)
-                    cov = c if cov is None else cov + c
-                if cov is None:
-                    continue
-                if nsub > 1:
-                    cov /= nsub
-                f = cov * rem[sl]
-                m = f > 2e-3
-                if not m.any():
-                    continue
-                u = used[sl]
-                for j in range(3):
-                    sel = m & (u == j)
-                    sidx[j][sl][sel] = si + 1
-                    sfrac[j][sl][sel] = f[sel]
-                sel = m & (u >= 3)
-                if sel.any():
-                    sfrac[2][sl][sel] += f[sel]
-                u[m] = np.minimum(u[m] + 1, 3)
-                rem[sl] -= f
-            idx[..., k] = sidx
-            frac[..., k] = sfrac
+                    planes, a0, b0 = got
+                    table[si, g] = (pos, a0, planes.shape[1], b0, planes.shape[2])
+                    chunks.append(planes.ravel())
+                    pos += planes.size
         self._cache = {}
-        return idx, frac
+        buf = np.concatenate(chunks) if chunks else np.zeros(1, np.float32)
+        idx = np.zeros((3, nx, ny, nz), dtype=np.uint8)
+        frac = np.zeros((3, nx, ny, nz), dtype=np.float32)
+        K.compose(nx, ny, nz, nsub, f, np.float32(h), np.float32(SKIN_MM), bd_c, ts_c,
+                  modes, clip, table, buf.astype(np.float32, copy=False), idx, frac)
+        return idx, frac.astype(np.float16)
 
-    def _window(self, st, xs, ys, z0, z1, h):
-        if st.special is not None and st.shape is None:
-            return (0, len(xs), 0, len(ys))
+    def _window(self, st, xc, yc, z0, z1, h):
+        """Coarse-node rectangle (i0, i1, j0, j1) that can hold the structure in [z0, z1]."""
+        if st.shape is None:
+            return (0, len(xc), 0, len(yc))
         s = self.sxy
         bb = st.shape.bbox(z0 / self.sz, z1 / self.sz)
         if bb is None:
@@ -207,104 +165,64 @@ class Painter:
         if st.side < 0:
             umin, umax = -umax, -umin
         umin, umax = umin - m, umax + m
-        i0, i1 = np.searchsorted(xs, [umin, umax])
-        j0, j1 = np.searchsorted(ys, [ymin, ymax])
-        if i1 <= i0 or j1 <= j0:
+        i0, i1 = np.searchsorted(xc, [umin, umax])
+        j0, j1 = np.searchsorted(yc, [ymin, ymax])
+        i0, j0 = max(int(i0) - 1, 0), max(int(j0) - 1, 0)
+        i1, j1 = min(int(i1) + 1, len(xc)), min(int(j1) + 1, len(yc))
+        if i1 - i0 < 2 or j1 - j0 < 2:
             return None
-        return (int(i0), int(i1), int(j0), int(j1))
+        return (i0, i1, j0, j1)
 
-    def _sdf(self, st, X, Y, z, bd, ts, key=None):
-        sp = st.special
-        if sp == "skin":
-            return np.minimum(bd, SKIN_MM - bd)
-        if sp == "subcut_fat":
-            return bd
-        inner = bd - ts
-        if sp == "deep_fat":
-            return inner
-        if sp == "abdominal_wall":
-            d = self._abdominal_wall(X, Y, z, inner)
-            return None if d is None else d + st.noise_amp * self.body_detail(X, Y, z)
-        d = self._fine(st, X, Y, key)
+    def _coarse_field(self, st, Xc, Yc, z, g, win, h):
+        """The structure's coarse field(s) at level `z`, cropped: (planes, a0, b0) or None."""
+        i0, i1, j0, j1 = win
+        X, Y = Xc[i0:i1], Yc[:, j0:j1]
+        if st.special == "abdominal_wall":
+            wall = self._abdominal_wall(X, Y, z)
+            if wall is None:
+                return None
+            n = st.noise_amp * self.body_detail(X, Y, z)
+            return np.stack([wall, np.broadcast_to(n, wall.shape)]).astype(np.float32), i0, j0
+        d = self._coarse_raw(st, X, Y, z, (g, win))
         if d is None:
             return None
         d = d + st.offset
-        if sp == "bowel":
-            zr = z / self.sz
-            bn = self._bowel(X, Y, z, key)
+        zr = z / self.sz
+        if st.special == "bowel":
+            bn = self._bowel(X, Y, z, (g, win))
             # loops: curvy tubes along the zero crossings of smooth noise
             d = np.minimum(d, np.minimum(10.0 * (0.62 - np.abs(bn)), (zr - 22.0) * 2))
-        elif sp == "bowel_gas":
-            zr = z / self.sz
-            bn = self._bowel(X, Y, z, key)
-            g = np.minimum(6.0 * (self.gas_noise(X, Y, z) - 1.2), 9.0 * (0.2 - np.abs(bn)))
-            d = np.minimum(np.minimum(d, g), (zr - 40.0) * 2)
-        if st.clip_inner:
-            d = np.minimum(d, inner)
-        return d
+        elif st.special == "bowel_gas":
+            bn = self._bowel(X, Y, z, (g, win))
+            gas = np.minimum(6.0 * (self.gas_noise(X, Y, z) - 1.2), 9.0 * (0.2 - np.abs(bn)))
+            d = np.minimum(np.minimum(d, gas), (zr - 40.0) * 2)
+        # keep the cells whose corners can reach coverage (plus one cell of margin)
+        m = d > -(2.0 * h * self.coarse + 1.0)
+        rows = np.flatnonzero(m.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(m.any(axis=0))
+        r0, r1 = max(rows[0] - 1, 0), min(rows[-1] + 2, d.shape[0])
+        c0, c1 = max(cols[0] - 1, 0), min(cols[-1] + 2, d.shape[1])
+        out = np.ascontiguousarray(d[r0:r1, c0:c1], dtype=np.float32)[None]
+        return out, i0 + int(r0), j0 + int(c0)
 
-    def _coarse_raw(self, st, Xw, Yw, z, key):
-        """Coarse shape sdf (+ noise) on the window, cached for structures sharing a shape."""
+    def _coarse_raw(self, st, X, Y, z, key):
+        """Shape sdf (+ noise) on the coarse window, cached for structures sharing a shape."""
         ck = ("raw", id(st.shape), st.side, key)
         if ck in self._cache:
             return self._cache[ck]
         s = self.sxy
-        f = self.coarse
-        ia, ja = _coarse_index(Xw.shape[0], f), _coarse_index(Yw.shape[1], f)
-        Xc, Yc = Xw[ia], Yw[:, ja]
-        uc = Xc if st.side >= 0 else -Xc
-        d = st.shape.sdf(uc / s, Yc / s, z / self.sz)
+        u = X if st.side >= 0 else -X
+        d = st.shape.sdf(u / s, Y / s, z / self.sz)
         if d is not None:
             d = d * s
             if st.noise_amp:
                 # mirrored noise (u) so both sides share a shape, plus a little asymmetry
-                d = d + st.noise_amp * (0.8 * st.noise(uc, Yc, z) + 0.25 * st.detail(uc, Yc, z))
-            d = np.broadcast_to(d, (len(ia), len(ja)))
-        out = (d, ia, ja)
-        self._cache[ck] = out
-        return out
-
-    def _crop(self, st, Xw, Yw, zsub, win, h):
-        """Shrink the window to where the structure (or its halo) can have coverage."""
-        margin = 2.0 * h * self.coarse + max(st.offset, 0.0) + 1.0
-        r0 = c0 = None
-        for zi, z in enumerate(zsub):
-            d, ia, ja = self._coarse_raw(st, Xw, Yw, z, (zi, win))
-            if d is None:
-                continue
-            m = d > -margin
-            rows = np.flatnonzero(m.any(axis=1))
-            if rows.size == 0:
-                continue
-            cols = np.flatnonzero(m.any(axis=0))
-            a0, a1 = int(ia[max(rows[0] - 1, 0)]), int(ia[min(rows[-1] + 1, len(ia) - 1)])
-            b0, b1 = int(ja[max(cols[0] - 1, 0)]), int(ja[min(cols[-1] + 1, len(ja) - 1)])
-            if r0 is None:
-                r0, r1, c0, c1 = a0, a1, b0, b1
-            else:
-                r0, r1, c0, c1 = min(r0, a0), max(r1, a1), min(c0, b0), max(c1, b1)
-        if r0 is None:
-            return None
-        self._crop_box = (win, r0, c0)
-        return (slice(win[0] + r0, win[0] + r1 + 1), slice(win[2] + c0, win[2] + c1 + 1))
-
-    def _fine(self, st, X, Y, key):
-        """The cached coarse sdf interpolated onto the (cropped) fine window."""
-        zi, win = key
-        d, ia, ja = self._cache[("raw", id(st.shape), st.side, key)]
-        if d is None:
-            return None
-        _, r0, c0 = self._crop_box
-        n, m = X.shape[0], Y.shape[1]
-        if self.coarse == 1:
-            return d[r0:r0 + n, c0:c0 + m]
-        # coarse samples covering rows r0..r0+n-1 / cols c0..c0+m-1
-        a0 = max(int(np.searchsorted(ia, r0, side="right")) - 1, 0)
-        a1 = min(int(np.searchsorted(ia, r0 + n - 1, side="left")), len(ia) - 1)
-        b0 = max(int(np.searchsorted(ja, c0, side="right")) - 1, 0)
-        b1 = min(int(np.searchsorted(ja, c0 + m - 1, side="left")), len(ja) - 1)
-        sub = d[a0:a1 + 1, b0:b1 + 1]
-        return _upsample_at(sub, ia[a0:a1 + 1] - r0, ja[b0:b1 + 1] - c0, n, m)
+                d = d + st.noise_amp * (0.8 * st.noise(u, Y, z) + 0.25 * st.detail(u, Y, z))
+            d = np.broadcast_to(d, (X.shape[0], Y.shape[1]))
+        self._cache[ck] = d
+        return d
 
     def _bowel(self, X, Y, z, key):
         ck = ("bowel", key)
