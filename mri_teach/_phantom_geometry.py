@@ -29,29 +29,68 @@ import numpy as np
 # --------------------------------------------------------------------------- interpolation
 
 
-def _interp_keys(zs: np.ndarray, values: np.ndarray, z: float) -> np.ndarray | None:
-    """Smooth (Catmull-Rom through the keys) interpolation of parameter rows at `z`."""
-    if z < zs[0] or z > zs[-1]:
-        return None
+#: sdf value of "absent at this level" (far outside every structure)
+NEG = -1.0e3
+
+
+def _interp_keys_v(zs: np.ndarray, values: np.ndarray, z: np.ndarray):
+    """Smooth (Catmull-Rom through the keys) interpolation of parameter rows at levels `z`.
+
+    Returns ``(rows, ok)``: one row per level (shape ``(len(z), ncol)``) and whether the
+    level lies within the keys (rows outside are meaningless).
+    """
+    z = np.asarray(z, dtype=float).ravel()
+    ok = (z >= zs[0]) & (z <= zs[-1])
     n = len(zs)
     if n == 1:
-        return values[0]
-    i = int(np.searchsorted(zs, z, side="right") - 1)
-    i = min(max(i, 0), n - 2)
+        return np.repeat(values[:1], len(z), axis=0), ok
+    i = np.clip(np.searchsorted(zs, z, side="right") - 1, 0, n - 2)
     z0, z1 = zs[i], zs[i + 1]
-    t = (z - z0) / (z1 - z0) if z1 > z0 else 0.0
-    p1, p2 = values[i], values[i + 1]
-    p0 = values[i - 1] if i > 0 else p1 - (p2 - p1)
-    p3 = values[i + 2] if i + 2 < n else p2 + (p2 - p1)
-    # non-uniform spacing: scale tangents by the interval length
     dz01 = z1 - z0
-    dzp = z0 - zs[i - 1] if i > 0 else dz01
-    dzn = zs[i + 2] - z1 if i + 2 < n else dz01
-    m1 = (p2 - p0) / (dz01 + dzp) * dz01
-    m2 = (p3 - p1) / (dz01 + dzn) * dz01
+    t = np.where(dz01 > 0, (z - z0) / np.where(dz01 > 0, dz01, 1.0), 0.0)[:, None]
+    p1, p2 = values[i], values[i + 1]
+    has_prev, has_next = (i > 0)[:, None], (i + 2 < n)[:, None]
+    p0 = np.where(has_prev, values[np.maximum(i - 1, 0)], p1 - (p2 - p1))
+    p3 = np.where(has_next, values[np.minimum(i + 2, n - 1)], p2 + (p2 - p1))
+    # non-uniform spacing: scale tangents by the interval length
+    dzp = np.where(i > 0, z0 - zs[np.maximum(i - 1, 0)], dz01)[:, None]
+    dzn = np.where(i + 2 < n, zs[np.minimum(i + 2, n - 1)] - z1, dz01)[:, None]
+    d = dz01[:, None]
+    m1 = (p2 - p0) / (d + dzp) * d
+    m2 = (p3 - p1) / (d + dzn) * d
     t2, t3 = t * t, t * t * t
-    return ((2 * t3 - 3 * t2 + 1) * p1 + (t3 - 2 * t2 + t) * m1
+    rows = ((2 * t3 - 3 * t2 + 1) * p1 + (t3 - 2 * t2 + t) * m1
             + (-2 * t3 + 3 * t2) * p2 + (t3 - t2) * m2)
+    return rows, ok
+
+
+def _interp_keys(zs: np.ndarray, values: np.ndarray, z: float) -> np.ndarray | None:
+    """:func:`_interp_keys_v` at one level, or None outside the keys."""
+    rows, ok = _interp_keys_v(zs, values, np.array([z], dtype=float))
+    return rows[0] if ok[0] else None
+
+
+def _levels(z):
+    """(levels as a 1D float array, function shaping a per-level vector to broadcast)."""
+    zv = np.asarray(z, dtype=float).ravel()
+    zshape = np.shape(z)
+
+    def col(a):
+        return np.asarray(a, dtype=np.float32).reshape(zshape)
+
+    return zv, col
+
+
+def _absent(d, ok, col):
+    """Put :data:`NEG` in the levels where the shape does not exist."""
+    if ok.all():
+        return d
+    return np.where(col(ok) > 0, d, np.float32(NEG))
+
+
+def _zsamples(z0: float, z1: float) -> np.ndarray:
+    """Levels at which a bounding box over [z0, z1] is sampled (<= 8 mm apart)."""
+    return np.linspace(z0, z1, max(3, int((z1 - z0) / 8.0) + 2))
 
 
 @dataclass
@@ -75,10 +114,13 @@ class Noise:
     def __call__(self, x, y, z):
         x = np.asarray(x, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32)
-        out = np.zeros(np.broadcast(x, y).shape, dtype=np.float32)
-        sep = x.ndim == 2 and y.ndim == 2 and x.shape[1] == 1 and y.shape[0] == 1
+        z = np.asarray(z, dtype=np.float32)
+        shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
+        out = np.zeros(shape, dtype=np.float32)
+        sep = x.size < out.size  # sin(A + B) = sin A cos B + cos A sin B on the factors
         for (kx, ky, kz), ph, a in zip(self.k, self.phase, self.amp, strict=False):
-            if sep:  # sin(A + B) = sin A cos B + cos A sin B on 1D factors
+            kx, ky, kz, ph, a = (np.float32(v) for v in (kx, ky, kz, ph, a))
+            if sep:
                 A = kx * x
                 B = ky * y + (kz * z + ph)
                 out += (a * np.sin(A)) * np.cos(B)
@@ -96,7 +138,12 @@ class Shape(abc.ABC):
 
     @abc.abstractmethod
     def sdf(self, u, y, z):
-        """Signed distance (mm, negative inside) at the points ``(u, y, z)``."""
+        """Signed distance (mm, positive inside) at the points ``(u, y, z)``.
+
+        `z` is one level (a float) or an array of levels broadcasting against `u`, `y`
+        (e.g. ``(nz, 1, 1)``); levels where the shape is absent hold :data:`NEG`. None
+        when the shape exists at none of the levels.
+        """
 
     @abc.abstractmethod
     def bbox(self, z0: float, z1: float):
@@ -123,51 +170,55 @@ class Blob(Shape):
         return _interp_keys(self.zs, self.vals, z)
 
     def sdf(self, u, y, z):
-        p = self.params(z)
-        if p is None:
+        zv, col = _levels(z)
+        p, ok = _interp_keys_v(self.zs, self.vals, zv)
+        if not ok.any():
             return None
-        cu, cy, a, bant, bpost, ang, n = p
-        a, bant, bpost = (max(v * self.scale, 0.3) for v in (a, bant, bpost))
-        c, s = math.cos(math.radians(ang)), math.sin(math.radians(ang))
-        du, dy = u - cu, y - cy
+        cu, cy, a, bant, bpost, ang, n = (p[:, c] for c in range(7))
+        a, bant, bpost = (col(np.maximum(v * self.scale, 0.3)) for v in (a, bant, bpost))
+        c, s = col(np.cos(np.radians(ang))), col(np.sin(np.radians(ang)))
+        du, dy = u - col(cu), y - col(cy)
         xr = du * c + dy * s
         yr = -du * s + dy * c
         b = np.where(yr >= 0, bant, bpost)
-        n = max(n, 1.2)
+        n = col(np.maximum(n, 1.2))
         rho = (np.abs(xr / a) ** n + np.abs(yr / b) ** n) ** (1.0 / n)
         r = np.sqrt(du * du + dy * dy)
         d = r * (1.0 / np.maximum(rho, 1e-6) - 1.0)
         # cap the ends in z so the structure tapers instead of being cut
-        dz = min(z - self.zs[0], self.zs[-1] - z)
-        return np.minimum(d, dz * 2.0)
+        dz = np.minimum(zv - self.zs[0], self.zs[-1] - zv)
+        return _absent(np.minimum(d, col(dz * 2.0)), ok, col)
 
     def bbox(self, z0, z1):
-        rows = [p for zz in np.linspace(z0, z1, 3) if (p := self.params(zz)) is not None]
-        if not rows:
+        r, ok = _interp_keys_v(self.zs, self.vals, _zsamples(z0, z1))
+        if not ok.any():
             return None
-        r = np.asarray(rows)
+        r = r[ok]
         ext = np.max(r[:, 2:5], axis=1) * self.scale * 1.2 + 4.0
         return (float(np.min(r[:, 0] - ext)), float(np.max(r[:, 0] + ext)),
                 float(np.min(r[:, 1] - ext)), float(np.max(r[:, 1] + ext)))
 
 
-def _polyline_fields(u, y, pts, hw):
-    """Nearest-segment signed normal distance, half-width there and arc parameter index."""
+def _polyline_fields(u, y, pts, hw, col):
+    """Nearest-segment signed normal distance, half-width there and arc parameter index.
+
+    `pts` (levels, vertices, 2) and `hw` (levels, vertices) hold one polyline per level;
+    `col` shapes a per-level vector to broadcast against `u`, `y`.
+    """
     best_d = None
     best_sd = best_hw = best_s = None
-    for i in range(len(pts) - 1):
-        (au, ay), (bu, by) = pts[i], pts[i + 1]
-        eu, ey = bu - au, by - ay
-        L2 = eu * eu + ey * ey
-        if L2 < 1e-9:
-            continue
+    for i in range(pts.shape[1] - 1):
+        au, ay = col(pts[:, i, 0]), col(pts[:, i, 1])
+        eu, ey = col(pts[:, i + 1, 0] - pts[:, i, 0]), col(pts[:, i + 1, 1] - pts[:, i, 1])
+        L2 = np.maximum(eu * eu + ey * ey, 1e-9)
         t = np.clip(((u - au) * eu + (y - ay) * ey) / L2, 0.0, 1.0)
         qu, qy = au + t * eu, ay + t * ey
         du, dy = u - qu, y - qy
         d = np.sqrt(du * du + dy * dy)
         cross = eu * dy - ey * du  # > 0 left of the direction
         sd = np.where(cross <= 0, d, -d)  # positive on the right-hand ("outer") side
-        h = hw[i] + t * (hw[i + 1] - hw[i])
+        h0, h1 = col(hw[:, i]), col(hw[:, i + 1])
+        h = h0 + t * (h1 - h0)
         s = i + t
         if best_d is None:
             best_d, best_sd, best_hw, best_s = d, sd, h, s
@@ -202,19 +253,25 @@ class Band(Shape):
         v = _interp_keys(self.zs, self.vals, z)
         return None if v is None else v.reshape(self.nv, 3)
 
+    def verts_v(self, zv):
+        """Vertices at levels `zv`: ``(levels, vertices, 3)`` and the in-range mask."""
+        v, ok = _interp_keys_v(self.zs, self.vals, zv)
+        return v.reshape(len(v), self.nv, 3), ok
+
     def sdf(self, u, y, z):
-        v = self.verts(z)
-        if v is None:
+        zv, col = _levels(z)
+        v, ok = self.verts_v(zv)
+        if not ok.any():
             return None
-        d, _, h, _ = _polyline_fields(u, y, v[:, :2], np.maximum(v[:, 2], 0.0))
-        dz = min(z - self.zs[0], self.zs[-1] - z)
-        return np.minimum(h - d, dz * 2.0)
+        d, _, h, _ = _polyline_fields(u, y, v[:, :, :2], np.maximum(v[:, :, 2], 0.0), col)
+        dz = np.minimum(zv - self.zs[0], self.zs[-1] - zv)
+        return _absent(np.minimum(h - d, col(dz * 2.0)), ok, col)
 
     def bbox(self, z0, z1):
-        rows = [v for zz in np.linspace(z0, z1, 3) if (v := self.verts(zz)) is not None]
-        if not rows:
+        v, ok = self.verts_v(_zsamples(z0, z1))
+        if not ok.any():
             return None
-        v = np.concatenate(rows)
+        v = v[ok].reshape(-1, 3)
         e = float(np.max(v[:, 2])) + 4.0
         return (float(v[:, 0].min() - e), float(v[:, 0].max() + e),
                 float(v[:, 1].min() - e), float(v[:, 1].max() + e))
@@ -245,41 +302,50 @@ class Layer(Shape):
         t = _interp_keys(self.bed.zs, self.tvals, z)
         return None if t is None else np.maximum(t, 0.0) * self.scale
 
+    def thickness_v(self, zv):
+        """Thickness at each bed vertex for levels `zv` (0 outside the keys) and the mask."""
+        t, ok = _interp_keys_v(self.bed.zs, self.tvals, zv)
+        return np.where(ok[:, None], np.maximum(t, 0.0) * self.scale, 0.0), ok
+
     def sdf(self, u, y, z):
-        v = self.bed.verts(z)
-        t = self.thickness(z)
-        if v is None or t is None or float(t.max()) <= 0.05:
+        zv, col = _levels(z)
+        v, okv = self.bed.verts_v(zv)
+        t, okt = self.thickness_v(zv)
+        ok = okv & okt & (t.max(axis=1) > 0.05)
+        if not ok.any():
             return None
-        key = (u.shape, y.shape, float(u.flat[0]), float(y.flat[0]), float(z))
+        key = (u.shape, y.shape, float(u.flat[0]), float(y.flat[0]), zv.tobytes())
         hit = self.bed.__dict__.setdefault("_fields", {})
         if key in hit:
             d, sd, h, s = hit[key]
         else:
             hit.clear()
-            d, sd, h, s = _polyline_fields(u, y, v[:, :2], np.maximum(v[:, 2], 0.0))
+            d, sd, h, s = _polyline_fields(u, y, v[:, :, :2], np.maximum(v[:, :, 2], 0.0),
+                                           col)
             hit[key] = (d, sd, h, s)
-        i = np.clip(np.floor(s).astype(int), 0, len(t) - 2)
-        f = s - i
+        i = np.clip(np.floor(s).astype(np.intp), 0, t.shape[1] - 2)
+        f = (s - i).astype(np.float32)
+        lev = np.arange(len(zv)).reshape(np.shape(z))
 
         def along(arr):
-            return arr[i] + f * (arr[i + 1] - arr[i])
+            a = arr.astype(np.float32)
+            return a[lev, i] + f * (a[lev, i + 1] - a[lev, i])
 
         off = np.zeros_like(d)
         for lay in self.below:
-            tb = lay.thickness(z)
-            if tb is not None:
+            tb, okb = lay.thickness_v(zv)
+            if okb.any():
                 off = off + along(tb)
         th = along(t)
         n = sd * self.side - h  # distance from the bed surface on our side
         inner = n - off
         outer = off + th - n
         # thin sheets vanish smoothly where the thickness goes to 0
-        return np.minimum(np.minimum(inner, outer), th * 2.0 - 0.6)
+        return _absent(np.minimum(np.minimum(inner, outer), th * 2.0 - 0.6), ok, col)
 
     def bbox(self, z0, z1):
-        t = [self.thickness(zz) for zz in np.linspace(z0, z1, 3)]
-        t = [x for x in t if x is not None]
-        if not t or float(np.max(np.concatenate(t))) <= 0.05:
+        t, ok = self.thickness_v(_zsamples(z0, z1))
+        if not ok.any() or float(t.max()) <= 0.05:
             return None
         bb = self.bed.bbox(z0, z1)
         if bb is None:
@@ -297,19 +363,21 @@ class Tube(Shape):
     scale: float = 1.0
 
     def sdf(self, u, y, z):
+        zv, col = _levels(z)
         p = np.asarray(self.pts, dtype=float)
         out = None
         for a, b in zip(p[:-1], p[1:], strict=False):
             zmin, zmax = min(a[2], b[2]) - max(a[3], b[3]), max(a[2], b[2]) + max(a[3], b[3])
-            if z < zmin or z > zmax:
+            near = (zv >= zmin) & (zv <= zmax)
+            if not near.any():
                 continue
             e = b[:3] - a[:3]
             L2 = float(e @ e)
-            du, dy, dz = u - a[0], (y - a[1]), z - a[2]
+            du, dy, dz = u - a[0], (y - a[1]), col(zv - a[2])
             t = np.clip((du * e[0] + dy * e[1] + dz * e[2]) / L2, 0.0, 1.0)
             qu, qy, qz = du - t * e[0], (dy - t * e[1]) / self.flat, dz - t * e[2]
             r = (a[3] + t * (b[3] - a[3])) * self.scale
-            d = r - np.sqrt(qu * qu + qy * qy + qz * qz)
+            d = _absent(r - np.sqrt(qu * qu + qy * qy + qz * qz), near, col)
             out = d if out is None else np.maximum(out, d)
         return out
 
@@ -334,10 +402,13 @@ class Ball(Shape):
     r: float
 
     def sdf(self, u, y, z):
-        dz = z - self.c[2]
-        if abs(dz) > self.r + 2:
+        zv, col = _levels(z)
+        near = np.abs(zv - self.c[2]) <= self.r + 2
+        if not near.any():
             return None
-        return self.r - np.sqrt((u - self.c[0]) ** 2 + (y - self.c[1]) ** 2 + dz * dz)
+        dz = col(zv - self.c[2])
+        d = self.r - np.sqrt((u - self.c[0]) ** 2 + (y - self.c[1]) ** 2 + dz * dz)
+        return _absent(d, near, col)
 
     def bbox(self, z0, z1):
         if z1 < self.c[2] - self.r - 2 or z0 > self.c[2] + self.r + 2:

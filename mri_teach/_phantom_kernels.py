@@ -25,6 +25,51 @@ MODE_WALL = 4  # two planes: W, N -> min(inner, W - inner) + N
 
 
 @nb.njit(cache=True)
+def _accumulate_shape(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, f, clip, inner, h):
+    """:func:`_accumulate` for a plain shape field, one coarse cell at a time: a cell whose
+    four corners are all outside (or, unclipped, all inside) by more than half a voxel
+    has coverage 0 (or 1) throughout, since bilinear values lie between the corners."""
+    off, a0, na, b0, nbv = e[0], e[1], e[2], e[3], e[4]
+    lo = -0.5 * h
+    hi = 0.5 * h
+    for i in range(i0, i1 + 1):
+        ra = ca[i] - a0
+        wi = wa[i]
+        ra1 = ra + 1 if wi > 0.0 else ra
+        if ra < 0 or ra1 >= na:
+            continue
+        r0 = off + ra * nbv
+        r1 = off + ra1 * nbv
+        bstart = max(j0 // f - b0, 0)
+        bstop = min(j1 // f - b0, nbv - 1)
+        for rb in range(bstart, bstop + 1):
+            rb1 = min(rb + 1, nbv - 1)
+            top0 = buf[r0 + rb] + wi * (buf[r1 + rb] - buf[r0 + rb])
+            top1 = buf[r0 + rb1] + wi * (buf[r1 + rb1] - buf[r0 + rb1])
+            jlo = max((rb + b0) * f, j0)
+            jhi = min((rb + b0) * f + f - 1, j1)
+            if rb1 == rb:  # last node: only its own column (wj = 0) is valid
+                jhi = min(jhi, (rb + b0) * f)
+            if max(top0, top1) <= lo:
+                continue
+            if min(top0, top1) >= hi and not clip:
+                for j in range(jlo, jhi + 1):
+                    if rem[i, j] > 0.0:
+                        cov[i, j] += 1.0
+                continue
+            for j in range(jlo, jhi + 1):
+                if rem[i, j] <= 0.0:
+                    continue
+                wj = (j - (rb + b0) * f) / f
+                d = top0 + wj * (top1 - top0)
+                if clip:
+                    d = min(d, inner[i, j])
+                c = 0.5 + d / h
+                if c > 0.0:
+                    cov[i, j] += min(c, 1.0)
+
+
+@nb.njit(cache=True)
 def _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode, clip, inner,
                 bd, skin_mm, h):
     """Add the coverage of one sub-slice to `cov` over the window [i0, i1] x [j0, j1].
@@ -140,7 +185,10 @@ def compose(nx, ny, nz, nsub, f, h, skin_mm, bd_c, ts_c, modes, clip, table, buf
                     cov[i, j] = 0.0
             for zi in range(nsub):
                 e = table[s, k * nsub + zi]
-                if e[0] >= 0:
+                if e[0] >= 0 and mode == MODE_SHAPE:
+                    _accumulate_shape(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, f, clip[s],
+                                      inner[zi], h)
+                elif e[0] >= 0:
                     _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode,
                                 clip[s], inner[zi], bd[zi], skin_mm, h)
             for i in range(i0, i1 + 1):
@@ -161,3 +209,52 @@ def compose(nx, ny, nz, nsub, f, h, skin_mm, bd_c, ts_c, modes, clip, table, buf
                 for j in range(ny):
                     idx[q, i, j, k] = sidx[q, i, j]
                     frac[q, i, j, k] = sfrac[q, i, j]
+
+
+@nb.njit(cache=True, parallel=True)
+def dominant_labels(idx, frac, lab_value):
+    """Label of the largest summed fraction per voxel (equal labels across slots merged);
+    0 (air) where the voxel is less than half filled. `idx`/`frac` are (3, I, J, K)."""
+    _, ni, nj, nk = idx.shape
+    out = np.zeros((ni, nj, nk), np.int16)
+    for i in nb.prange(ni):
+        for j in range(nj):
+            for k in range(nk):
+                l0 = lab_value[idx[0, i, j, k]]
+                l1 = lab_value[idx[1, i, j, k]]
+                l2 = lab_value[idx[2, i, j, k]]
+                f0 = np.float32(frac[0, i, j, k])
+                f1 = np.float32(frac[1, i, j, k])
+                f2 = np.float32(frac[2, i, j, k])
+                if f0 + f1 + f2 < 0.5:
+                    continue
+                g1 = f1 + (f2 if l2 == l1 else 0.0)
+                g0 = f0 + (f1 if l1 == l0 else 0.0) + (f2 if l2 == l0 else 0.0)
+                best = l1 if g1 > g0 else l0
+                if f2 > max(g0, g1):
+                    best = l2
+                out[i, j, k] = best
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def trilinear(g, i0, wi, j0, wj, k0, wk):
+    """Separable linear interpolation of the 3D array `g`: output voxel (a, b, c) blends
+    ``g[i0[a]:i0[a]+2, j0[b]:j0[b]+2, k0[c]:k0[c]+2]`` with weights `wi`, `wj`, `wk`."""
+    n0, n1, n2 = i0.size, j0.size, k0.size
+    out = np.empty((n0, n1, n2), np.float32)
+    for a in nb.prange(n0):
+        ia, w0 = i0[a], wi[a]
+        for b in range(n1):
+            jb, w1 = j0[b], wj[b]
+            for c in range(n2):
+                kc, w2 = k0[c], wk[c]
+                v00 = g[ia, jb, kc] + w2 * (g[ia, jb, kc + 1] - g[ia, jb, kc])
+                v01 = g[ia, jb + 1, kc] + w2 * (g[ia, jb + 1, kc + 1] - g[ia, jb + 1, kc])
+                v10 = g[ia + 1, jb, kc] + w2 * (g[ia + 1, jb, kc + 1] - g[ia + 1, jb, kc])
+                v11 = g[ia + 1, jb + 1, kc] + w2 * (g[ia + 1, jb + 1, kc + 1]
+                                                    - g[ia + 1, jb + 1, kc])
+                v0 = v00 + w1 * (v01 - v00)
+                v1 = v10 + w1 * (v11 - v10)
+                out[a, b, c] = v0 + w0 * (v1 - v0)
+    return out

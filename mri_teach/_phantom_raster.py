@@ -21,6 +21,7 @@ _MODES = {"skin": 1, "subcut_fat": 2, "deep_fat": 3, "abdominal_wall": 4}
 
 SKIN_MM = 1.8  # [U] epidermis + dermis as seen at 1 mm
 MUSCLE_BED_MM = 90.0  # depth of the gluteal stack: the envelope grows with muscle bulk [U]
+SLAB = 8  # slices whose structure fields are evaluated in one numpy call
 
 
 def _smoothstep(x):
@@ -87,14 +88,13 @@ class Painter:
         return p[1] - p[4]
 
     def _abdominal_wall(self, X, Y, z):
-        """Thickness field W of the anterior abdominal wall (inside: 0 < inner < W), or None."""
-        zr = z / self.sz
-        lat = float(np.interp(zr, [-20, 20, 55, 85, 152], [30, 55, 75, 160, 175])) * self.sxy
-        thick = float(np.interp(zr, [-25, -5, 40, 152], [0, 7, 9, 11]))
-        if thick <= 0:
-            return None
+        """Thickness field W of the anterior abdominal wall (inside: 0 < inner < W) at the
+        levels `z` (broadcasting), and which levels have a wall."""
+        zr = np.asarray(z, dtype=np.float32) / self.sz
+        lat = np.interp(zr, [-20, 20, 55, 85, 152], [30, 55, 75, 160, 175]) * self.sxy
+        thick = np.interp(zr, [-25, -5, 40, 152], [0, 7, 9, 11])
         w = _smoothstep((lat - np.abs(X)) / 25.0) * _smoothstep((Y + 30.0 * self.sxy) / 25.0)
-        return thick * w - 0.01
+        return (thick * w - 0.01).astype(np.float32), np.ravel(thick) > 0
 
     # rasterise ----------------------------------------------------------------------
     def paint(self, shape, affine):
@@ -122,25 +122,26 @@ class Painter:
         table = np.full((ns, ng, 5), -1, dtype=np.int64)
         bd_c = np.empty((ng, ncx, ncy), np.float32)
         ts_c = np.empty((ng, ncx, ncy), np.float32)
+        for g in range(ng):
+            bd_c[g], ts_c[g] = self._body_fields(Xc, Yc, z0 + dz * (g // nsub + offs[g % nsub]))
+        # structures are evaluated for blocks of slices at once (all sub-slice levels of the
+        # block broadcast along a leading axis), then cropped per sub-slice
         chunks, pos = [], 0
-        for k in range(nz):
-            zsub = [z0 + dz * k + o * dz for o in offs]
-            for zi, z in enumerate(zsub):
-                bd_c[k * nsub + zi], ts_c[k * nsub + zi] = self._body_fields(Xc, Yc, z)
+        for kb in range(0, nz, SLAB):
+            gs = np.arange(kb * nsub, min(kb + SLAB, nz) * nsub)
+            zs = z0 + dz * (gs // nsub + offs[gs % nsub])
             self._cache = {}
             for si, st in enumerate(self.structures):
                 if st.shape is None and st.special != "abdominal_wall":
-                    table[si, k * nsub:(k + 1) * nsub] = (0, 0, ncx, 0, ncy)
+                    table[si, gs] = (0, 0, ncx, 0, ncy)
                     continue
-                win = self._window(st, xc, yc, zsub[0] - dz / nsub, zsub[-1] + dz / nsub, h)
+                win = self._window(st, xc, yc, zs[0] - dz / nsub, zs[-1] + dz / nsub, h)
                 if win is None:
                     continue
-                for zi, z in enumerate(zsub):
-                    g = k * nsub + zi
-                    got = self._coarse_field(st, Xc, Yc, z, g, win, h)
-                    if got is None:
-                        continue
-                    planes, a0, b0 = got
+                got = self._coarse_field(st, Xc, Yc, zs, gs, win, h)
+                if got is None:
+                    continue
+                for g, planes, a0, b0 in got:
                     table[si, g] = (pos, a0, planes.shape[1], b0, planes.shape[2])
                     chunks.append(planes.ravel())
                     pos += planes.size
@@ -173,39 +174,51 @@ class Painter:
             return None
         return (i0, i1, j0, j1)
 
-    def _coarse_field(self, st, Xc, Yc, z, g, win, h):
-        """The structure's coarse field(s) at level `z`, cropped: (planes, a0, b0) or None."""
+    def _coarse_field(self, st, Xc, Yc, zs, gs, win, h):
+        """The structure's coarse field(s) at levels `zs` (sub-slices `gs`), cropped.
+
+        Returns ``[(g, planes, a0, b0), ...]`` for the sub-slices where it can have
+        coverage, or None.
+        """
         i0, i1, j0, j1 = win
-        X, Y = Xc[i0:i1], Yc[:, j0:j1]
+        X, Y = Xc[None, i0:i1], Yc[None, :, j0:j1]
+        z3 = zs.reshape(-1, 1, 1)
+        full = (len(zs), i1 - i0, j1 - j0)
         if st.special == "abdominal_wall":
-            wall = self._abdominal_wall(X, Y, z)
-            if wall is None:
+            wall, ok = self._abdominal_wall(X, Y, z3)
+            if not ok.any():
                 return None
-            n = st.noise_amp * self.body_detail(X, Y, z)
-            return np.stack([wall, np.broadcast_to(n, wall.shape)]).astype(np.float32), i0, j0
-        d = self._coarse_raw(st, X, Y, z, (g, win))
+            n = st.noise_amp * self.body_detail(X, Y, z3)
+            planes = np.stack([np.broadcast_to(wall, full), np.broadcast_to(n, full)], axis=1)
+            return [(g, planes[r].astype(np.float32), i0, j0)
+                    for r, g in enumerate(gs) if ok[r]]
+        d = self._coarse_raw(st, X, Y, z3, win)
         if d is None:
             return None
         d = d + st.offset
-        zr = z / self.sz
+        zr = z3 / self.sz
         if st.special == "bowel":
-            bn = self._bowel(X, Y, z, (g, win))
+            bn = self._bowel(X, Y, z3, win)
             # loops: curvy tubes along the zero crossings of smooth noise
             d = np.minimum(d, np.minimum(10.0 * (0.62 - np.abs(bn)), (zr - 22.0) * 2))
         elif st.special == "bowel_gas":
-            bn = self._bowel(X, Y, z, (g, win))
-            gas = np.minimum(6.0 * (self.gas_noise(X, Y, z) - 1.2), 9.0 * (0.2 - np.abs(bn)))
+            bn = self._bowel(X, Y, z3, win)
+            gas = np.minimum(6.0 * (self.gas_noise(X, Y, z3) - 1.2), 9.0 * (0.2 - np.abs(bn)))
             d = np.minimum(np.minimum(d, gas), (zr - 40.0) * 2)
-        # keep the cells whose corners can reach coverage (plus one cell of margin)
+        d = np.broadcast_to(d, full)
+        # keep, per sub-slice, the cells whose corners can reach coverage (+ one cell)
         m = d > -(2.0 * h * self.coarse + 1.0)
-        rows = np.flatnonzero(m.any(axis=1))
-        if rows.size == 0:
-            return None
-        cols = np.flatnonzero(m.any(axis=0))
-        r0, r1 = max(rows[0] - 1, 0), min(rows[-1] + 2, d.shape[0])
-        c0, c1 = max(cols[0] - 1, 0), min(cols[-1] + 2, d.shape[1])
-        out = np.ascontiguousarray(d[r0:r1, c0:c1], dtype=np.float32)[None]
-        return out, i0 + int(r0), j0 + int(c0)
+        rows, cols = m.any(axis=2), m.any(axis=1)
+        out = []
+        for r, g in enumerate(gs):
+            ri, ci = np.flatnonzero(rows[r]), np.flatnonzero(cols[r])
+            if ri.size == 0:
+                continue
+            r0, r1 = max(ri[0] - 1, 0), min(ri[-1] + 2, full[1])
+            c0, c1 = max(ci[0] - 1, 0), min(ci[-1] + 2, full[2])
+            planes = np.ascontiguousarray(d[r, r0:r1, c0:c1], dtype=np.float32)[None]
+            out.append((g, planes, i0 + int(r0), j0 + int(c0)))
+        return out or None
 
     def _coarse_raw(self, st, X, Y, z, key):
         """Shape sdf (+ noise) on the coarse window, cached for structures sharing a shape."""
@@ -220,7 +233,6 @@ class Painter:
             if st.noise_amp:
                 # mirrored noise (u) so both sides share a shape, plus a little asymmetry
                 d = d + st.noise_amp * (0.8 * st.noise(u, Y, z) + 0.25 * st.detail(u, Y, z))
-            d = np.broadcast_to(d, (X.shape[0], Y.shape[1]))
         self._cache[ck] = d
         return d
 
