@@ -791,6 +791,7 @@ def pelvis_structures(body: Body, rng: np.random.Generator) -> list[Structure]:
                    (50, 0, -5, 60, 70, 0), (80, 0, 5, 92, 72, 0), (110, 0, 10, 110, 78, 0),
                    (152, 0, 10, 132, 88, 0)])
     add("bowel_gas", "bowel", "air", cavity, special="bowel_gas", noise_amp=2.0)
+    add("bowel_fluid", "bowel", "fluid", cavity, special="bowel_fluid", noise_amp=2.0)
     add("bowel", "bowel", "bowel", cavity, special="bowel", noise_amp=2.0)
     add("pelvic_fat", "pelvic_fat", "fat", cavity, noise_amp=2.0)
     add("deep_fat", "intermuscular_fat", "fat", None, special="deep_fat")

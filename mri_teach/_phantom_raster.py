@@ -21,6 +21,10 @@ _MODES = {"skin": 1, "subcut_fat": 2, "deep_fat": 3, "abdominal_wall": 4}
 
 SKIN_MM = 1.8  # [U] epidermis + dermis as seen at 1 mm
 MUSCLE_BED_MM = 90.0  # depth of the gluteal stack: the envelope grows with muscle bulk [U]
+BOWEL_LOOP_MM = 32.0  # [U] spacing of small-bowel loops (one cell per loop)
+BOWEL_Z_STRETCH = 1.3  # [U] loops run longer cranio-caudally than across
+BOWEL_FAT_MM = 1.6  # [U] mesenteric fat between adjacent loops
+BOWEL_WALL_MM = 3.0  # [U] bowel wall around fluid/gas content
 SLAB = 8  # slices whose structure fields are evaluated in one numpy call
 
 
@@ -41,6 +45,10 @@ class Painter:
         self.fat_noise = Noise.make(rng, n=6, wl_min=40.0, wl_max=160.0)
         self.bowel_noise = Noise.make(rng, n=8, wl_min=32.0, wl_max=70.0)
         self.gas_noise = Noise.make(rng, n=6, wl_min=15.0, wl_max=35.0)
+        # warp of the bowel-loop cells, derived from the bowel field (no new draws)
+        bn = self.bowel_noise
+        self.loop_warp = Noise(bn.k[:, [1, 2, 0]] * 1.2, bn.phase + 1.9, bn.amp)
+        self._tree = None
         self.fat_scale = float(rng.uniform(0.9, 1.1))
         self.coarse = 1
         self._cache = {}
@@ -197,14 +205,23 @@ class Painter:
             return None
         d = d + st.offset
         zr = z3 / self.sz
-        if st.special == "bowel":
-            bn = self._bowel(X, Y, z3, win)
-            # loops: curvy tubes along the zero crossings of smooth noise
-            d = np.minimum(d, np.minimum(10.0 * (0.62 - np.abs(bn)), (zr - 22.0) * 2))
-        elif st.special == "bowel_gas":
-            bn = self._bowel(X, Y, z3, win)
-            gas = np.minimum(6.0 * (self.gas_noise(X, Y, z3) - 1.2), 9.0 * (0.2 - np.abs(bn)))
-            d = np.minimum(np.minimum(d, gas), (zr - 40.0) * 2)
+        if st.special in ("bowel", "bowel_fluid", "bowel_gas"):
+            # packed loops: organic Voronoi cells; their edges are the mesenteric fat
+            core = self._bowel_cells(X, Y, z3, win, d)
+            # the lowest loops rest on the bladder dome / pelvic floor fat: an undulating
+            # floor, not a plane
+            floor = zr - 22.0 - 10.0 * self._bowel(X, Y, z3, win)
+            if st.special == "bowel":
+                d = np.minimum(d, np.minimum(core, floor * 2))
+            elif st.special == "bowel_fluid":
+                # fluid-filled lumen inside the wall of some loops
+                fl = self._bowel(X, Y, z3, win)
+                d = np.minimum(np.minimum(d, core - BOWEL_WALL_MM),
+                               np.minimum(6.0 * (fl - 0.25), (floor - 4.0) * 2))
+            else:
+                # gas in a few loops, upper levels only
+                gas = np.minimum(6.0 * (self.gas_noise(X, Y, z3) - 0.9), core - BOWEL_WALL_MM)
+                d = np.minimum(np.minimum(d, gas), (floor - 18.0) * 2)
         d = np.broadcast_to(d, full)
         # keep, per sub-slice, the cells whose corners can reach coverage (+ one cell)
         m = d > -(2.0 * h * self.coarse + 1.0)
@@ -241,3 +258,47 @@ class Painter:
         if ck not in self._cache:
             self._cache[ck] = self.bowel_noise(X, Y, z)
         return self._cache[ck]
+
+    def _bowel_cells(self, X, Y, z, key, cavity):
+        """Signed distance (mm, > 0 inside) to the fat between bowel loops.
+
+        Loops are the cells of a 3D Voronoi partition of jittered seeds (one loop per
+        ~24 mm, elongated along z) with warped coordinates, so cell walls are curved; the
+        half-gap to the nearest other seed is the distance to the cell wall.
+        """
+        ck = ("cells", key)
+        if ck in self._cache:
+            return self._cache[ck]
+        shape = np.broadcast_shapes(X.shape, Y.shape, z.shape)
+        out = np.full(shape, -20.0, np.float32)
+        m = np.broadcast_to(cavity, shape) > -10.0
+        if m.any():
+            xx, yy, zz = (np.broadcast_to(a, shape)[m] for a in (X, Y, z))
+            wx = 6.0 * self.loop_warp(xx, yy, zz)
+            wy = 6.0 * self.loop_warp(yy + 31.0, xx, zz)
+            wz = 8.0 * self.loop_warp(zz - 17.0, yy, xx)
+            pts = np.column_stack([xx + wx, yy + wy, (zz + wz) / BOWEL_Z_STRETCH])
+            dd, _ = self._loop_tree().query(pts, k=2)
+            bn = np.clip(self.bowel_noise(xx, yy, zz), -1.0, 1.0)
+            gap = BOWEL_FAT_MM * (1.0 + 0.6 * bn)  # fat between loops, thicker in places
+            out[m] = 0.5 * (dd[:, 1] - dd[:, 0]) - 0.5 * gap
+        self._cache[ck] = out
+        return out
+
+    def _loop_tree(self):
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            # seeds from the bowel field's phases: an individual's own, without drawing from
+            # the shared generator (which would change every later random field)
+            rng = np.random.default_rng(np.frombuffer(self.bowel_noise.phase.tobytes(),
+                                                      np.uint32))
+            step = BOWEL_LOOP_MM
+            gx = np.arange(-160.0, 160.0 + step, step)
+            gy = np.arange(-130.0, 110.0 + step, step)
+            gz = np.arange(-80.0, 260.0, step) / BOWEL_Z_STRETCH
+            P = np.stack(np.meshgrid(gx, gy, gz, indexing="ij"), -1).reshape(-1, 3)
+            P = P + rng.uniform(-0.4, 0.4, P.shape) * np.array([step, step,
+                                                                step / BOWEL_Z_STRETCH])
+            self._tree = cKDTree(P)
+        return self._tree
