@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from mri_teach import anatomy, phantom
 from mri_teach._validation import InputError
@@ -532,3 +533,28 @@ def test_trunk_runs_through_the_top_of_the_field_of_view(body):
     assert area[-1] > 0.9 * area[-1 - k20]
     # the top slice is mostly deep tissue, as the slice below it is
     assert skin_fat[:, :, -1].sum() < 0.5 * inside[:, :, -1].sum()
+
+
+def test_bowel_is_separate_loops_with_fluid_and_gas():
+    """Small bowel reads as many packed loops divided by thin mesenteric fat (not one network
+    of joined tubes), some holding fluid, a few gas (docs/phantom.md, anatomy)."""
+    a = phantom.build_anatomy("default", "female", 0)
+    names = list(a.struct_names)
+    loops = [names.index(n) for n in ("bowel", "bowel_fluid", "bowel_gas")]
+    fluid = names.index("bowel_fluid")
+    px_cm2 = a.voxel_mm[0] * a.voxel_mm[1] / 100.0
+    fluid_loops = 0
+    for z in (80.0, 100.0):
+        k = int(round((z - a.affine[2, 3]) / a.affine[2, 2]))
+        idx = a.slot_struct[:, :, :, k]
+        fr = a.slot_frac[:, :, :, k].astype(np.float32)
+        tot = sum(np.where(np.isin(idx[j], loops), fr[j], 0.0) for j in range(3))
+        lab, n = ndimage.label(tot > 0.9)
+        sizes = np.bincount(lab.ravel())[1:] * px_cm2
+        assert (sizes >= 1.0).sum() >= 9, f"z={z}: {(sizes >= 1.0).sum()} loops"
+        assert sizes.max() / sizes.sum() < 0.5  # no single network dominates
+        has_fluid = np.unique(lab[(idx[0] == fluid) & (lab > 0)])
+        fluid_loops += has_fluid.size
+    assert fluid_loops >= 3
+    gas = names.index("bowel_gas")
+    assert np.any(a.slot_struct == gas)
