@@ -415,6 +415,39 @@ def _as_arrays(img, role: str):
 # --- analysis ------------------------------------------------------------------------------
 
 
+def _keep_thin_rois(lab_stir, lab_data, lab_aff, stir_aff, values):
+    """Give ROIs that vanish on the STIR grid the STIR voxels containing their voxels.
+
+    Nearest-neighbour mapping samples the label map at STIR voxel centres, so an ROI drawn
+    on one thin T1 slice that lies between two STIR slice centres gets no STIR voxel at all.
+    Such ROIs are mapped forwards instead (each label voxel centre -> the STIR voxel it falls
+    in), without overwriting other labels. Returns the (copied if changed) map and the
+    values rescued.
+    """
+    if lab_stir is lab_data:
+        return lab_stir, []
+    present = np.bincount(lab_stir.ravel().astype(np.int64), minlength=max(values, default=0) + 1)
+    missing = [v for v in values if v < present.size and present[v] == 0]
+    missing = [v for v in missing if np.any(lab_data == v)]
+    if not missing:
+        return lab_stir, []
+    out = lab_stir.copy()
+    to_stir = np.linalg.inv(np.asarray(stir_aff, float)) @ np.asarray(lab_aff, float)
+    rescued = []
+    for v in missing:
+        ijk = np.array(np.nonzero(lab_data == v), float)
+        q = np.rint(to_stir[:3, :3] @ ijk + to_stir[:3, 3:4]).astype(np.intp)
+        ok = np.all((q >= 0) & (q < np.array(out.shape)[:, None]), axis=0)
+        if not ok.any():
+            continue  # truly outside the STIR field of view
+        q = q[:, ok]
+        free = out[q[0], q[1], q[2]] == 0
+        if free.any():
+            out[q[0][free], q[1][free], q[2][free]] = v
+            rescued.append(v)
+    return out, rescued
+
+
 def analyze(t1, stir, labels, *, reference: str = "contralateral",
             rules: RuleSet = DEFAULT_RULES, robust: bool = False, rim: bool = False,
             bias_correct: str | None = None, stir_grid: str = "native",
@@ -491,6 +524,12 @@ def analyze(t1, stir, labels, *, reference: str = "contralateral",
     lab_t1 = stats.labels_on_grid(lab_data, lab_aff, t1_data.shape, t1_aff)
     if stir_grid == "native":
         lab_stir = stats.labels_on_grid(lab_data, lab_aff, stir_data.shape, stir_aff)
+        lab_stir, thin = _keep_thin_rois(lab_stir, lab_data, lab_aff, stir_aff,
+                                         list(muscle_table))
+        for value in thin:
+            notes.append(f"ROI {muscle_table[value]!r} is thinner than a STIR slice and holds "
+                         "no STIR voxel centre; its STIR values come from the STIR voxels "
+                         "that contain it")
         stir_img, stir_img_aff = stir_data, stir_aff
     else:
         lab_stir = lab_t1

@@ -251,6 +251,30 @@ def test_stir_on_its_own_grid_native_and_resampled_agree():
     assert a.pattern.nerve == b.pattern.nerve == "superior_gluteal"
 
 
+def test_one_slice_roi_between_stir_slice_centres_keeps_its_stir_value():
+    """An ROI drawn on one thin T1 slice that holds no STIR voxel centre (thick STIR) still
+    gets the STIR of the slice containing it, with a note, instead of 'outside the FOV'."""
+    t1, st, lab, table = make(stf={n: 1.3 for n in side(SGN)}, noise=0.01)
+    one = np.zeros_like(lab)
+    one[:, :, 4] = lab[:, :, 4]  # a single 1 mm slice of every ROI
+    # STIR: 4 mm slices centred at z = 1.5, 5.5 (mm); the ROI slice centre z = 4 lies between
+    st_thick = st[:, :, 0:8].reshape(st.shape[0], st.shape[1], 2, 4).mean(axis=3)
+    st_aff = np.diag([1.0, 1.0, 4.0, 1.0])
+    st_aff[2, 3] = 1.5
+    a = staging.analyze((t1, AFF), (st_thick, st_aff), (one, AFF), table=table)
+    gmed = a.muscle("gluteus_medius_right")
+    assert gmed.stir_sir == pytest.approx(1.3, rel=0.05)
+    assert not any("outside the STIR" in w for w in a.warnings)
+    assert any("thinner than a STIR slice" in n for n in a.notes)
+    assert a.pattern.nerve == "superior_gluteal"
+    # an ROI really outside the STIR slab is still reported as such
+    far = np.zeros((lab.shape[0], lab.shape[1], 30), lab.dtype)
+    far[:, :, 25] = lab[:, :, 4]
+    t1_far = np.repeat(t1[:, :, :1], 30, axis=2)
+    b = staging.analyze((t1_far, AFF), (st_thick, st_aff), (far, AFF), table=table)
+    assert any("outside the STIR field of view" in w for w in b.warnings)
+
+
 # --- real images: robust statistics, bias field, shading -------------------------------------
 
 
