@@ -13,9 +13,6 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-#: "no field here" (outside a structure's window or z range): far outside every structure
-NEG = -1.0e3
-
 # structure modes (what the coarse buffer holds)
 MODE_SHAPE = 0  # one plane: the structure's sdf (offset and specials included)
 MODE_SKIN = 1  # no plane: min(bd, skin - bd) from the body fields
@@ -72,7 +69,9 @@ def _accumulate_shape(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, f, clip, inner, 
 @nb.njit(cache=True)
 def _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode, clip, inner,
                 bd, skin_mm, h):
-    """Add the coverage of one sub-slice to `cov` over the window [i0, i1] x [j0, j1].
+    """Add the coverage of one sub-slice to `cov` over the window [i0, i1] x [j0, j1], for
+    the structures made from the body fields (skin, fats) and the abdominal wall; plain
+    shapes go through :func:`_accumulate_shape`.
 
     Voxels already filled by higher-priority structures (``rem == 0``) are skipped.
     """
