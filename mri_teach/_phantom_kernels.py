@@ -67,11 +67,11 @@ def _accumulate_shape(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, f, clip, inner, 
 
 
 @nb.njit(cache=True)
-def _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode, clip, inner,
-                bd, skin_mm, h):
+def _accumulate(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, cb, wb, mode, inner, bd, skin_mm,
+                h):
     """Add the coverage of one sub-slice to `cov` over the window [i0, i1] x [j0, j1], for
-    the structures made from the body fields (skin, fats) and the abdominal wall; plain
-    shapes go through :func:`_accumulate_shape`.
+    the structures made from the body fields (skin, fats) and the abdominal wall (planes
+    W, N: ``min(inner, W - inner) + N``); plain shapes go through :func:`_accumulate_shape`.
 
     Voxels already filled by higher-priority structures (``rem == 0``) are skipped.
     """
@@ -80,9 +80,7 @@ def _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode, cli
         ra = ca[i] - a0
         wi = wa[i]
         ra1 = ra + 1 if wi > 0.0 else ra
-        row_ok = mode == MODE_SKIN or mode == MODE_SUBCUT or mode == MODE_DEEP or (
-            ra >= 0 and ra1 < na)
-        if not row_ok:
+        if mode == MODE_WALL and (ra < 0 or ra1 >= na):
             continue
         for j in range(j0, j1 + 1):
             if rem[i, j] <= 0.0:
@@ -94,28 +92,23 @@ def _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode, cli
                 d = bd[i, j]
             elif mode == MODE_DEEP:
                 d = inner[i, j]
-            else:
+            else:  # MODE_WALL
                 rb = cb[j] - b0
                 wj = wb[j]
                 rb1 = rb + 1 if wj > 0.0 else rb
                 if rb < 0 or rb1 >= nbv:
                     continue
-                d = 0.0
-                for p in range(npl):
+                v = np.empty(2, np.float32)
+                for p in range(2):
                     o = off + p * na * nbv
                     v00 = buf[o + ra * nbv + rb]
                     v01 = buf[o + ra * nbv + rb1]
                     v10 = buf[o + ra1 * nbv + rb]
                     v11 = buf[o + ra1 * nbv + rb1]
                     top = v00 + wj * (v01 - v00)
-                    v = top + wi * (v10 + wj * (v11 - v10) - top)
-                    if p == 0:
-                        d = v
-                    else:  # MODE_WALL: planes W, N -> min(inner, W - inner) + N
-                        q = inner[i, j]
-                        d = min(q, d - q) + v
-                if clip:
-                    d = min(d, inner[i, j])
+                    v[p] = top + wi * (v10 + wj * (v11 - v10) - top)
+                q = inner[i, j]
+                d = min(q, v[0] - q) + v[1]
             c = 0.5 + d / h
             if c > 0.0:
                 cov[i, j] += min(c, 1.0)
@@ -178,7 +171,6 @@ def compose(nx, ny, nz, nsub, f, h, skin_mm, bd_c, ts_c, modes, clip, table, buf
             i1 = min(i1, nx - 1)
             j1 = min(j1, ny - 1)
             mode = modes[s]
-            npl = 2 if mode == MODE_WALL else 1
             for i in range(i0, i1 + 1):
                 for j in range(j0, j1 + 1):
                     cov[i, j] = 0.0
@@ -188,8 +180,8 @@ def compose(nx, ny, nz, nsub, f, h, skin_mm, bd_c, ts_c, modes, clip, table, buf
                     _accumulate_shape(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, f, clip[s],
                                       inner[zi], h)
                 elif e[0] >= 0:
-                    _accumulate(cov, rem, buf, e, npl, i0, i1, j0, j1, ca, wa, cb, wb, mode,
-                                clip[s], inner[zi], bd[zi], skin_mm, h)
+                    _accumulate(cov, rem, buf, e, i0, i1, j0, j1, ca, wa, cb, wb, mode,
+                                inner[zi], bd[zi], skin_mm, h)
             for i in range(i0, i1 + 1):
                 for j in range(j0, j1 + 1):
                     r = rem[i, j]

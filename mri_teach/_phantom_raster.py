@@ -15,8 +15,6 @@ import numpy as np
 
 from mri_teach._phantom_geometry import _REF_BODY, BODY_SHAPE, Body, Noise, _body_scales
 
-#: structure.special -> compositing mode of :func:`mri_teach._phantom_kernels.compose`
-_MODES = {"skin": 1, "subcut_fat": 2, "deep_fat": 3, "abdominal_wall": 4}
 # --------------------------------------------------------------------------- rasteriser
 
 SKIN_MM = 1.8  # [U] epidermis + dermis as seen at 1 mm
@@ -124,7 +122,9 @@ class Painter:
         yc = (y0 + dy * f * np.arange(ncy)).astype(np.float32)
         Xc, Yc = xc[:, None], yc[None, :]
         ns, ng = len(self.structures), nz * nsub
-        modes = np.array([_MODES.get(st.special, K.MODE_SHAPE) for st in self.structures],
+        by_special = {"skin": K.MODE_SKIN, "subcut_fat": K.MODE_SUBCUT,
+                      "deep_fat": K.MODE_DEEP, "abdominal_wall": K.MODE_WALL}
+        modes = np.array([by_special.get(st.special, K.MODE_SHAPE) for st in self.structures],
                          dtype=np.int64)
         clip = np.array([bool(st.clip_inner) for st in self.structures])
         table = np.full((ns, ng, 5), -1, dtype=np.int64)
